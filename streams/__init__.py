@@ -1,0 +1,1 @@
+"""Vigil's backbone: the message contract, transports, stage runner, stores and the `vigil` command."""

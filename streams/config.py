@@ -1,0 +1,192 @@
+"""Vigil's settings: one documented model, read from a YAML file and `VIGIL_*` variables.
+
+Precedence: defaults < config file (`--config`, `VIGIL_CONFIG` or ./vigil.yaml) < environment.
+Environment names are `VIGIL_<SECTION>_<FIELD>` (`VIGIL_KAFKA_BOOTSTRAP`,
+`VIGIL_ELASTICSEARCH_PLAIN_JSON`) or `VIGIL_<FIELD>` for top-level fields (`VIGIL_DATA_DIR`).
+Any other `VIGIL_KAFKA_<NAME>` is a kafka-python client setting under its own name
+(`VIGIL_KAFKA_SECURITY_PROTOCOL=SASL_SSL`).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+DEFAULT_CONFIG_FILE = "vigil.yaml"
+
+
+class ConfigError(ValueError):
+    """Bad configuration: the message names the file or variable and the field."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TopicSettings(Section):
+    raw: str = Field("vigil.raw", description="Raw documents from the crawlers.")
+    classified: str = Field("vigil.classified", description="Classified documents for the index.")
+    reviews: str = Field("vigil.reviews", description="Analysts' review decisions.")
+    dlq: str = Field("vigil.dlq", description="Dead letters: messages a stage could not process, with the reason.")
+    partitions: int = Field(3, ge=1, description="Partitions per topic (the unit of parallelism).")
+    replication_factor: int = Field(1, ge=1, description="Kafka replication factor for created topics.")
+
+
+class KafkaSettings(Section):
+    bootstrap: str | None = Field(None, description="Kafka bootstrap servers (host:port,...). Unset: the embedded local log.")
+    client: dict[str, Any] = Field(
+        default_factory=dict,
+        description="kafka-python client settings by their own names (security_protocol, sasl_mechanism, "
+        "linger_ms, compression_type, session_timeout_ms, ...). Unknown names fail at start-up.",
+    )
+
+
+class ElasticsearchSettings(Section):
+    url: str | None = Field(None, description="Elasticsearch URL. Unset: the embedded SQLite store.")
+    plain_json: bool = Field(
+        False, description="Send plain application/json instead of versioned media types (OpenSearch, proxies, test servers)."
+    )
+    alias: str = Field("vigil", description="Alias analysts search; indices are named <alias>-NNNNNN.")
+    api_key: SecretStr | None = Field(None, description="API key (id:key base64 form).")
+    username: str | None = Field(None, description="Basic-auth user.")
+    password: SecretStr | None = Field(None, description="Basic-auth password.")
+    ca_certs: Path | None = Field(None, description="CA certificate file for TLS.")
+    verify_certs: bool = Field(True, description="Verify the server's TLS certificate.")
+    request_timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
+    templates_dir: Path | None = Field(None, description="Where the index templates live (default: deploy/elasticsearch).")
+
+
+class ClassifierSettings(Section):
+    model: str = Field(
+        "default",
+        description="Model directory or Hugging Face id; 'default' builds the bundled model into data_dir.",
+    )
+    batch_size: int = Field(8, ge=1, description="Texts per forward pass (about 8 is fastest on CPU).")
+    max_length: int = Field(128, ge=16, le=4096, description="Tokens per window.")
+    max_windows: int = Field(8, ge=1, description="Windows scored per document (long pages are split).")
+    thresholds: dict[str, float] = Field(default_factory=dict, description="Per-label threshold overrides.")
+    threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's choice).")
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds_are_probabilities(cls, value: dict[str, float]) -> dict[str, float]:
+        for label, threshold in value.items():
+            if not 0.0 < threshold < 1.0:
+                raise ValueError(f"threshold for {label!r} must be between 0 and 1, got {threshold}")
+        return value
+
+
+class CrawlerSettings(Section):
+    sources_file: Path = Field(Path("sources.yaml"), description="The sources registry (YAML, a list under `sources:`).")
+    author_key: SecretStr | None = Field(
+        None, description="HMAC key for pseudonymising authors. Unset: a random key kept in data_dir."
+    )
+    user_agent: str = Field("VigilBot/0.1 (+trust-and-safety research; obeys robots.txt)", description="User agent.")
+    obey_robots: bool = Field(True, description="Obey robots.txt.")
+    max_response_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest response body, after decompression.")
+    max_text_chars: int = Field(50_000, ge=1000, description="Main text is capped at this many characters.")
+    download_timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
+
+
+class StageSettings(Section):
+    batch_size: int = Field(64, ge=1, description="Messages a stage takes per batch.")
+    poll_timeout_s: float = Field(1.0, gt=0, description="How long a poll waits for messages.")
+    max_attempts: int = Field(3, ge=1, description="Attempts at one message before it is dead-lettered.")
+    backoff_initial_s: float = Field(0.5, gt=0, description="First wait after a transient error (broker or index down).")
+    backoff_max_s: float = Field(30.0, gt=0, description="Longest wait between retries.")
+
+
+class VigilSettings(Section):
+    data_dir: Path = Field(Path(".vigil"), description="Embedded log, embedded store, built models, keys.")
+    log_level: str = Field("INFO", description="Python logging level.")
+    topics: TopicSettings = Field(default_factory=TopicSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    crawler: CrawlerSettings = Field(default_factory=CrawlerSettings)
+    stage: StageSettings = Field(default_factory=StageSettings)
+
+
+SECTIONS = {name for name, field in VigilSettings.model_fields.items() if isinstance(field.default_factory, type)}
+
+
+def _environment_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """Turn `VIGIL_*` variables into a nested dict shaped like the settings."""
+    overrides: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith("VIGIL_") or name == "VIGIL_CONFIG":
+            continue
+        key = name[len("VIGIL_"):].lower()
+        section = next((s for s in SECTIONS if key.startswith(s + "_")), None)
+        if section is None:
+            overrides[key] = value
+            continue
+        field = key[len(section) + 1:]
+        model = VigilSettings.model_fields[section].default_factory
+        if field in model.model_fields:
+            overrides.setdefault(section, {})[field] = _parse_structured(field, value)
+        elif section == "kafka":
+            # Client settings pass through by kafka-python's names; YAML gives ints and bools their types.
+            overrides.setdefault("kafka", {}).setdefault("client", {})[field] = yaml.safe_load(value)
+        else:
+            raise ConfigError(f"{name}: {section} has no field {field!r} (fields: {', '.join(model.model_fields)})")
+    return overrides
+
+
+def _parse_structured(field: str, value: str) -> Any:
+    # Dict-valued fields (thresholds, client) are given as YAML/JSON in the environment.
+    if field in {"thresholds", "client"}:
+        return yaml.safe_load(value)
+    return value
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration ({origin}):"]
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"])
+        got = item.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"  {field}: {item['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def load_settings(config_file: str | os.PathLike | None = None, environ: dict[str, str] | None = None) -> VigilSettings:
+    """Load settings; raise ConfigError naming the file, variable or field that is wrong."""
+    environ = dict(os.environ if environ is None else environ)
+    path = config_file or environ.get("VIGIL_CONFIG")
+    from_file: dict[str, Any] = {}
+    if path is None and Path(DEFAULT_CONFIG_FILE).exists():
+        path = DEFAULT_CONFIG_FILE
+    if path is not None:
+        path = Path(path)
+        if not path.exists():
+            raise ConfigError(f"config file {path} does not exist (given by --config or VIGIL_CONFIG)")
+        try:
+            from_file = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(from_file, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of settings")
+    origin = f"{path or 'defaults'} + VIGIL_* environment"
+    try:
+        return VigilSettings.model_validate(_deep_merge(from_file, _environment_overrides(environ)))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None
+
+
+def settings_as_yaml(settings: VigilSettings) -> str:
+    """The effective settings, secrets masked, as the YAML a config file would hold."""
+    return yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False)

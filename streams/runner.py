@@ -1,0 +1,159 @@
+"""The stage runner: consume a batch, process it, produce or write, and only then commit.
+
+Transient failures (broker or index down) are retried with backoff without skipping or
+committing anything; a message that fails validation or keeps failing goes to the
+dead-letter topic with its error, and the stage moves on.
+"""
+from __future__ import annotations
+
+import abc
+import logging
+import signal
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from streams.config import StageSettings
+from streams.errors import TransientError
+from streams.schemas import DeadLetter, Message, MessageError
+from streams.transports.base import Consumer, Producer, Record
+
+log = logging.getLogger(__name__)
+
+In = TypeVar("In", bound=Message)
+
+
+@dataclass
+class Output:
+    topic: str
+    value: bytes
+    key: bytes | None = None
+
+
+@dataclass
+class Result:
+    """What became of one input message: outputs to produce, or the error that stopped it."""
+    outputs: list[Output] = field(default_factory=list)
+    error: Exception | None = None
+
+
+class Stage(abc.ABC, Generic[In]):
+    """One step between two topics (or a topic and a store)."""
+
+    name: str
+    input_topic: str
+    input_schema: type[In]
+
+    @abc.abstractmethod
+    def process(self, items: list[In], stats: Counter) -> list[Result]:
+        """One Result per item, in order. Raise TransientError when nothing can be done now."""
+
+
+class StageRunner:
+    def __init__(self, stage: Stage, consumer: Consumer, producer: Producer, dlq_topic: str,
+                 settings: StageSettings, stop: threading.Event | None = None):
+        self.stage = stage
+        self.consumer = consumer
+        self.producer = producer
+        self.dlq_topic = dlq_topic
+        self.settings = settings
+        self.stop = stop or threading.Event()
+        self.stats: Counter = Counter()
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT: finish the batch in hand, commit, exit."""
+        def handler(signum, frame):
+            log.info("%s: signal %d, finishing the current batch", self.stage.name, signum)
+            self.stop.set()
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def run(self, until_drained: bool = False, idle_limit_s: float = 60.0) -> Counter:
+        """Run until stopped; with until_drained, until the input is consumed to its end."""
+        idle_since = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                records = self._retrying("poll", lambda: self.consumer.poll(
+                    self.settings.batch_size, self.settings.poll_timeout_s))
+                if records is None:
+                    break
+                if records:
+                    if not self._handle(records):
+                        break  # stopped during a retry: nothing committed, the batch is redelivered
+                    idle_since = time.monotonic()
+                    continue
+                if until_drained:
+                    if self.consumer.lag() == 0:
+                        break
+                    if time.monotonic() - idle_since > idle_limit_s:
+                        log.warning("%s: no messages and no partition assignment for %.0fs; stopping",
+                                    self.stage.name, idle_limit_s)
+                        break
+        finally:
+            self.consumer.close()
+        return self.stats
+
+    def _handle(self, records: list[Record]) -> bool:
+        self.stats["consumed"] += len(records)
+        self.stats["batches"] += 1
+        valid: list[tuple[Record, Message]] = []
+        dead: list[tuple[Record, str, int]] = []
+        for record in records:
+            try:
+                valid.append((record, self.stage.input_schema.from_bytes(record.value)))
+            except MessageError as exc:
+                dead.append((record, f"invalid message: {exc}", 1))
+
+        results = self._retrying("process", lambda: self.stage.process([m for _, m in valid], self.stats))
+        if results is None:
+            return False
+        outputs: list[Output] = []
+        for (record, message), result in zip(valid, results):
+            attempts = 1
+            while result.error is not None and attempts < self.settings.max_attempts:
+                attempts += 1
+                self.stats["item_retries"] += 1
+                retried = self._retrying("process", lambda: self.stage.process([message], self.stats))
+                if retried is None:
+                    return False
+                result = retried[0]
+            if result.error is not None:
+                dead.append((record, f"{type(result.error).__name__}: {result.error}", attempts))
+            else:
+                outputs.extend(result.outputs)
+                self.stats["processed"] += 1
+
+        def deliver():
+            for out in outputs:
+                self.producer.send(out.topic, out.value, key=out.key)
+            for record, error, attempts in dead:
+                letter = DeadLetter.of(record.value, topic=record.topic, partition=record.partition,
+                                       offset=record.offset, stage=self.stage.name, error=error, attempts=attempts)
+                self.producer.send(self.dlq_topic, letter.to_bytes(), key=record.key)
+            self.producer.flush()
+            self.consumer.commit()
+            return True
+
+        if self._retrying("deliver", deliver) is None:
+            return False
+        self.stats["produced"] += len(outputs)
+        self.stats["dead_lettered"] += len(dead)
+        for record, error, _ in dead:
+            log.warning("%s: dead-lettered %s[%d]@%d: %s", self.stage.name, record.topic, record.partition,
+                        record.offset, error)
+        return True
+
+    def _retrying(self, what: str, action):
+        """Run action until it succeeds, backing off on TransientError; None if stopped meanwhile."""
+        delay = self.settings.backoff_initial_s
+        while True:
+            try:
+                return action()
+            except TransientError as exc:
+                self.stats["transient_errors"] += 1
+                log.warning("%s: %s failed (%s); retrying in %.1fs", self.stage.name, what, exc, delay)
+                if self.stop.wait(delay):
+                    return None
+                delay = min(delay * 2, self.settings.backoff_max_s)

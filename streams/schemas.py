@@ -1,0 +1,156 @@
+"""The message contract between stages: versioned, validated pydantic models, JSON on the wire."""
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+MAX_TEXT_CHARS = 50_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def document_id(canonical_url: str, text_hash: str) -> str:
+    """Content-derived id: the same page with the same text is the same document everywhere."""
+    return hashlib.sha256(f"{canonical_url}\n{text_hash}".encode("utf-8")).hexdigest()[:32]
+
+
+class MessageError(ValueError):
+    """A message that does not fit the contract; the text names the field."""
+
+    def __init__(self, schema: str, detail: str):
+        super().__init__(f"{schema}: {detail}")
+        self.schema = schema
+        self.detail = detail
+
+
+class Message(BaseModel):
+    # `schema` is a field on the wire; `schema_` in Python, since BaseModel.schema exists.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls: type[M], data: bytes) -> M:
+        """Parse and validate; raise MessageError naming each bad field."""
+        schema = cls.model_fields["schema_"].default
+        try:
+            return cls.model_validate_json(data)
+        except ValidationError as exc:
+            problems = []
+            for item in exc.errors():
+                field = ".".join(str(p) for p in item["loc"]) or "(message)"
+                problems.append(f"{'schema' if field == 'schema_' else field}: {item['msg']}")
+            raise MessageError(schema, "; ".join(problems)) from None
+
+
+M = TypeVar("M", bound=Message)
+
+
+class RawDocument(Message):
+    schema_: Literal["vigil.raw/1"] = Field("vigil.raw/1", alias="schema")
+    id: str = Field(min_length=8, max_length=64)
+    url: str = Field(min_length=1)
+    canonical_url: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    fetched_at: datetime
+    published_at: datetime | None = None
+    http_status: int = Field(ge=100, le=599)
+    content_type: str = ""
+    lang: str = Field("und", description="ISO 639-1 code or 'und'.")
+    lang_confidence: float = Field(0.0, ge=0.0, le=1.0)
+    title: str = ""
+    text: str = Field(max_length=MAX_TEXT_CHARS)
+    text_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    simhash: str = Field(pattern=r"^[0-9a-f]{16}$", description="64-bit simhash, hex.")
+    author: str | None = Field(None, description="Pseudonym (keyed HMAC), never the name.")
+    crawl_job: str = ""
+    spider: str = ""
+    depth: int = Field(0, ge=0)
+
+    @field_validator("fetched_at", "published_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: str
+    text: str
+    score: float = Field(ge=0.0, le=1.0)
+    start: int = Field(ge=0, description="Character offset in the document text.")
+    end: int = Field(ge=0)
+    window: int = Field(0, ge=0, description="Which window of a long text it came from.")
+
+
+class ClassifiedDocument(Message):
+    schema_: Literal["vigil.classified/1"] = Field("vigil.classified/1", alias="schema")
+    document: RawDocument
+    model_name: str
+    model_version: str
+    scores: dict[str, float]
+    labels: list[str]
+    flagged: bool
+    thresholds: dict[str, float]
+    evidence: list[Evidence] = Field(default_factory=list)
+    classified_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("scores")
+    @classmethod
+    def _probabilities(cls, value: dict[str, float]) -> dict[str, float]:
+        for label, score in value.items():
+            if not 0.0 <= score <= 1.0:
+                raise ValueError(f"score for {label!r} must be a probability, got {score}")
+        return value
+
+
+class Decision(str, Enum):
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+    escalated = "escalated"
+
+
+class ReviewEvent(Message):
+    schema_: Literal["vigil.reviews/1"] = Field("vigil.reviews/1", alias="schema")
+    document_id: str = Field(min_length=8)
+    reviewer: str = Field(min_length=1)
+    decision: Decision
+    corrected_labels: list[str] | None = None
+    note: str = ""
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+class DeadLetter(Message):
+    schema_: Literal["vigil.dlq/1"] = Field("vigil.dlq/1", alias="schema")
+    original_b64: str = Field(description="The original message bytes, base64.")
+    topic: str
+    partition: int | None = None
+    offset: int | None = None
+    stage: str
+    error: str
+    attempts: int = Field(ge=1)
+    failed_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def original(self) -> bytes:
+        return base64.b64decode(self.original_b64)
+
+    @classmethod
+    def of(cls, original: bytes, *, topic: str, stage: str, error: str, attempts: int,
+           partition: int | None = None, offset: int | None = None) -> "DeadLetter":
+        return cls(original_b64=base64.b64encode(original).decode("ascii"), topic=topic, partition=partition,
+                   offset=offset, stage=stage, error=error, attempts=attempts)

@@ -1,0 +1,113 @@
+"""The store interface, the indexed document shape and the query both backends answer alike."""
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from streams.schemas import ClassifiedDocument, ReviewEvent, utcnow
+
+REVIEW_STATUSES = ("unreviewed", "confirmed", "dismissed", "escalated")
+
+
+def to_index_document(doc: ClassifiedDocument) -> dict:
+    """Flatten a classified document into what the index holds (review fields excluded on purpose)."""
+    raw = doc.document.model_dump(mode="json", by_alias=False)
+    raw.pop("schema_", None)
+    return {
+        **raw,
+        "model_name": doc.model_name,
+        "model_version": doc.model_version,
+        "scores": doc.scores,
+        "max_score": max(doc.scores.values(), default=0.0),
+        "labels": doc.labels,
+        "flagged": doc.flagged,
+        "thresholds": doc.thresholds,
+        "evidence": [e.model_dump(mode="json") for e in doc.evidence],
+        "classified_at": doc.classified_at.isoformat(),
+        "indexed_at": utcnow().isoformat(),
+    }
+
+
+def review_fields(event: ReviewEvent) -> dict:
+    return {
+        "status": event.decision.value,
+        "reviewer": event.reviewer,
+        "decided_at": event.decided_at.isoformat(),
+        "corrected_labels": event.corrected_labels,
+        "note": event.note,
+    }
+
+
+@dataclass
+class SearchQuery:
+    text: str | None = None
+    label: str | None = None
+    flagged: bool | None = None
+    min_score: float | None = None  # on `label`'s score when a label is given, else on the highest score
+    source: str | None = None
+    lang: str | None = None
+    since: datetime | None = None  # fetched_at range
+    until: datetime | None = None
+    review_status: str | None = None
+    limit: int = 20
+
+    def __post_init__(self):
+        if self.review_status is not None and self.review_status not in REVIEW_STATUSES:
+            raise ValueError(f"review status must be one of {', '.join(REVIEW_STATUSES)}, got {self.review_status!r}")
+
+
+@dataclass
+class Hit:
+    id: str
+    url: str
+    title: str
+    source: str
+    lang: str
+    flagged: bool
+    labels: list[str]
+    scores: dict[str, float]
+    fetched_at: str
+    review_status: str
+    model_version: str
+    snippet: str = ""
+    evidence: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+
+
+class Store(abc.ABC):
+    name: str
+
+    @abc.abstractmethod
+    def setup(self) -> None:
+        """Create indices/tables (idempotent)."""
+
+    @abc.abstractmethod
+    def upsert(self, docs: list[ClassifiedDocument]) -> list[Exception | None]:
+        """Insert or update by document id, never touching review fields. One entry per doc:
+        None, or the error that rejected it (RejectedError). Raise TransientError if the store is down."""
+
+    @abc.abstractmethod
+    def apply_review(self, event: ReviewEvent) -> None:
+        """Record an analyst's decision on a document; KeyError if the id is unknown."""
+
+    @abc.abstractmethod
+    def get(self, doc_id: str) -> dict | None:
+        """The indexed document with its `review` fields."""
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def refresh(self) -> None:
+        """Make recent writes searchable (Elasticsearch refreshes on an interval)."""
+
+    def close(self) -> None:
+        pass

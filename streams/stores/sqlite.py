@@ -1,0 +1,153 @@
+"""The embedded store: SQLite with FTS5, answering the same queries as the Elasticsearch store."""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from pathlib import Path
+
+from streams.errors import TransientError
+from streams.schemas import ClassifiedDocument, ReviewEvent
+from streams.stores.base import Hit, SearchQuery, SearchResult, Store, review_fields, to_index_document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, body TEXT NOT NULL, source TEXT, lang TEXT, flagged INTEGER, max_score REAL,
+    fetched_at TEXT, review TEXT NOT NULL DEFAULT '{"status": "unreviewed"}');
+CREATE TABLE IF NOT EXISTS scores (id TEXT, label TEXT, score REAL, over INTEGER, PRIMARY KEY (id, label));
+CREATE INDEX IF NOT EXISTS scores_label ON scores (label, score);
+CREATE VIRTUAL TABLE IF NOT EXISTS fulltext USING fts5(
+    id UNINDEXED, title, text, tokenize = 'porter unicode61 remove_diacritics 2');
+"""
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str:
+    """All words must match, like simple_query_string with default_operator AND; quoting defuses syntax."""
+    words = _WORD.findall(text)
+    return " AND ".join(f'"{w}"' for w in words)
+
+
+class SqliteStore(Store):
+    name = "embedded"
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._lock = threading.Lock()
+        self.setup()
+
+    def setup(self):
+        self._conn.executescript(SCHEMA)
+
+    def _write(self, statements):
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise TransientError(f"embedded store {self.path} busy: {exc}") from exc
+            try:
+                statements(self._conn)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def upsert(self, docs: list[ClassifiedDocument]):
+        def write(conn: sqlite3.Connection):
+            for doc in docs:
+                body = to_index_document(doc)
+                conn.execute(
+                    "INSERT INTO documents (id, body, source, lang, flagged, max_score, fetched_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body, "
+                    "source = excluded.source, lang = excluded.lang, flagged = excluded.flagged, "
+                    "max_score = excluded.max_score, fetched_at = excluded.fetched_at",
+                    (body["id"], json.dumps(body), body["source"], body["lang"], int(body["flagged"]),
+                     body["max_score"], body["fetched_at"]),
+                )
+                conn.execute("DELETE FROM scores WHERE id = ?", (body["id"],))
+                conn.executemany("INSERT INTO scores VALUES (?, ?, ?, ?)", [
+                    (body["id"], label, score, int(label in body["labels"])) for label, score in body["scores"].items()
+                ])
+                conn.execute("DELETE FROM fulltext WHERE id = ?", (body["id"],))
+                conn.execute("INSERT INTO fulltext (id, title, text) VALUES (?, ?, ?)",
+                             (body["id"], body["title"], body["text"]))
+        self._write(write)
+        return [None] * len(docs)
+
+    def apply_review(self, event: ReviewEvent):
+        def write(conn: sqlite3.Connection):
+            updated = conn.execute("UPDATE documents SET review = ? WHERE id = ?",
+                                   (json.dumps(review_fields(event)), event.document_id)).rowcount
+            if not updated:
+                raise KeyError(event.document_id)
+        self._write(write)
+
+    def get(self, doc_id):
+        row = self._conn.execute("SELECT body, review FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        return {**json.loads(row[0]), "review": json.loads(row[1])}
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        where, params = [], []
+        joins, join_params = "", []
+        order = "d.max_score DESC, d.fetched_at DESC"
+        snippet = "''"
+        if query.text and fts_query(query.text):
+            joins += " JOIN fulltext f ON f.id = d.id"
+            where.append("fulltext MATCH ?")
+            params.append(fts_query(query.text))
+            order = "bm25(fulltext)"
+            snippet = "snippet(fulltext, 2, '**', '**', ' … ', 16)"
+        if query.label:
+            joins += " JOIN scores s ON s.id = d.id AND s.label = ?"
+            join_params.append(query.label)
+            where.append("s.over = 1")
+            if query.min_score is not None:
+                where.append("s.score >= ?")
+                params.append(query.min_score)
+        elif query.min_score is not None:
+            where.append("d.max_score >= ?")
+            params.append(query.min_score)
+        for column, value in (("d.source", query.source), ("d.lang", query.lang)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if query.flagged is not None:
+            where.append("d.flagged = ?")
+            params.append(int(query.flagged))
+        if query.since is not None:
+            where.append("d.fetched_at >= ?")
+            params.append(query.since.isoformat())
+        if query.until is not None:
+            where.append("d.fetched_at <= ?")
+            params.append(query.until.isoformat())
+        if query.review_status is not None:
+            where.append("json_extract(d.review, '$.status') = ?")
+            params.append(query.review_status)
+        params = join_params + params  # FROM's placeholders come before WHERE's
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        sql_from = f"FROM documents d{joins}{clause}"
+        total = self._conn.execute(f"SELECT COUNT(*) {sql_from}", params).fetchone()[0]
+        rows = self._conn.execute(
+            f"SELECT d.body, d.review, {snippet} {sql_from} ORDER BY {order} LIMIT ?", [*params, query.limit]
+        ).fetchall()
+        hits = []
+        for body_json, review_json, snip in rows:
+            body = json.loads(body_json)
+            hits.append(Hit(
+                id=body["id"], url=body["url"], title=body["title"], source=body["source"], lang=body["lang"],
+                flagged=body["flagged"], labels=body["labels"], scores=body["scores"],
+                fetched_at=body["fetched_at"], review_status=json.loads(review_json)["status"],
+                model_version=body["model_version"], snippet=snip or body["text"][:200],
+                evidence=body["evidence"],
+            ))
+        return SearchResult(total=total, hits=hits)
+
+    def close(self):
+        self._conn.close()

@@ -1,0 +1,142 @@
+"""Kafka through kafka-python: acks=all, keyed by document id, manual commits.
+
+Client settings pass through under kafka-python's own names; each one goes to the
+clients that know it, and a name no client knows fails at start-up, as kafka-python does.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from streams.config import ConfigError, TopicSettings
+from streams.errors import TransientError
+from streams.transports.base import Consumer, Producer, Record, Transport
+
+log = logging.getLogger(__name__)
+
+PRODUCER_DEFAULTS = {"acks": "all", "linger_ms": 5, "batch_size": 256 * 1024, "retries": 5}
+CONSUMER_DEFAULTS = {"enable_auto_commit": False, "auto_offset_reset": "earliest"}
+# Set by Vigil itself; a config that tried to change them would break the delivery guarantee.
+FIXED = {"enable_auto_commit", "key_serializer", "value_serializer", "key_deserializer", "value_deserializer"}
+
+
+def split_client_settings(client: dict[str, Any]) -> tuple[dict, dict, dict]:
+    """Split one settings dict into producer, consumer and admin configs by the clients' own names."""
+    producer_keys = set(KafkaProducer.DEFAULT_CONFIG)
+    consumer_keys = set(KafkaConsumer.DEFAULT_CONFIG)
+    admin_keys = set(KafkaAdminClient.DEFAULT_CONFIG)
+    for key in client:
+        if key in FIXED:
+            raise ConfigError(f"kafka.client.{key}: Vigil sets this itself to keep its delivery guarantee; remove it")
+        if key not in producer_keys | consumer_keys | admin_keys:
+            raise ConfigError(
+                f"kafka.client.{key}: not a kafka-python setting (see KafkaProducer/KafkaConsumer DEFAULT_CONFIG)"
+            )
+    pick = lambda keys: {k: v for k, v in client.items() if k in keys}  # noqa: E731
+    return pick(producer_keys), pick(consumer_keys), pick(admin_keys)
+
+
+class KafkaTransport(Transport):
+    name = "kafka"
+
+    def __init__(self, bootstrap: str, client: dict[str, Any], topics: TopicSettings):
+        self.bootstrap = bootstrap.split(",")
+        self._producer_cfg, self._consumer_cfg, self._admin_cfg = split_client_settings(client)
+        self._topics = topics
+
+    def ensure_topics(self, topics):
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, **self._admin_cfg)
+        except KafkaError as exc:
+            raise TransientError(f"Kafka at {','.join(self.bootstrap)} unreachable: {exc}") from exc
+        try:
+            existing = set(admin.list_topics())
+            missing = [t for t in topics if t not in existing]
+            if missing:
+                try:
+                    admin.create_topics([
+                        NewTopic(t, self._topics.partitions, self._topics.replication_factor) for t in missing
+                    ])
+                    log.info("created Kafka topics %s with %d partitions", missing, self._topics.partitions)
+                except TopicAlreadyExistsError:
+                    pass  # another process created them first
+        finally:
+            admin.close()
+
+    def producer(self):
+        return KafkaProducerAdapter(self.bootstrap, {**PRODUCER_DEFAULTS, **self._producer_cfg})
+
+    def consumer(self, topics, group):
+        return KafkaConsumerAdapter(topics, self.bootstrap, group, {**CONSUMER_DEFAULTS, **self._consumer_cfg})
+
+
+class KafkaProducerAdapter(Producer):
+    def __init__(self, bootstrap: list[str], config: dict[str, Any]):
+        try:
+            self._producer = KafkaProducer(bootstrap_servers=bootstrap, **config)
+        except KafkaError as exc:
+            raise TransientError(f"Kafka at {','.join(bootstrap)} unreachable: {exc}") from exc
+        self._futures = []
+
+    def send(self, topic, value, key=None, headers=None):
+        try:
+            self._futures.append(self._producer.send(topic, value=value, key=key, headers=headers or []))
+        except KafkaError as exc:
+            raise TransientError(f"Kafka send to {topic} failed: {exc}") from exc
+
+    def flush(self, timeout_s=None):
+        futures, self._futures = self._futures, []
+        try:
+            self._producer.flush(timeout=timeout_s)
+            for future in futures:
+                future.get(timeout=timeout_s or 30)  # raises if the broker did not acknowledge
+        except KafkaError as exc:
+            raise TransientError(f"Kafka did not acknowledge {len(futures)} messages: {exc}") from exc
+
+    def close(self):
+        self.flush()
+        self._producer.close()
+
+
+class KafkaConsumerAdapter(Consumer):
+    def __init__(self, topics: list[str], bootstrap: list[str], group: str, config: dict[str, Any]):
+        try:
+            self._consumer = KafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=group, **config)
+        except KafkaError as exc:
+            raise TransientError(f"Kafka at {','.join(bootstrap)} unreachable: {exc}") from exc
+
+    def poll(self, max_records, timeout_s):
+        try:
+            batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        except KafkaError as exc:
+            raise TransientError(f"Kafka poll failed: {exc}") from exc
+        return [
+            Record(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers or []))
+            for records in batches.values() for r in records
+        ]
+
+    def commit(self):
+        try:
+            self._consumer.commit()
+        except KafkaError as exc:
+            raise TransientError(f"Kafka commit failed: {exc}") from exc
+
+    def lag(self):
+        assigned = self._consumer.assignment()
+        if not assigned:
+            return None
+        total = 0
+        for tp in assigned:
+            # highwater() comes with every fetch response; end_offsets() is unreliable on some brokers.
+            high = self._consumer.highwater(tp)
+            if high is None:
+                return None
+            total += max(0, high - self._consumer.position(tp))
+        return total
+
+    def close(self):
+        self._consumer.close(autocommit=False)

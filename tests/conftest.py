@@ -1,0 +1,58 @@
+"""Shared fixtures: settings per test, the real test servers per session, both backends."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from streams.config import VigilSettings
+from tests.servers import osmem_server, tansu_broker
+
+# Fast consumer-group joins on the test broker (it waits half the session timeout in JoinGroup).
+FAST_GROUP = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 500}
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap():
+    with tansu_broker() as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url():
+    with osmem_server() as url:
+        yield url
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def settings(tmp_path) -> VigilSettings:
+    """Embedded-backend settings with unique topic names in a fresh data directory."""
+    run = unique("t")
+    return VigilSettings.model_validate({
+        "data_dir": str(tmp_path / "data"),
+        "topics": {"raw": f"{run}.raw", "classified": f"{run}.classified", "reviews": f"{run}.reviews",
+                   "dlq": f"{run}.dlq", "partitions": 3},
+        "elasticsearch": {"alias": run, "plain_json": True},
+        "stage": {"batch_size": 16, "poll_timeout_s": 0.5, "backoff_initial_s": 0.05, "backoff_max_s": 0.2},
+    })
+
+
+@pytest.fixture(params=["local", "kafka"])
+def backend_settings(request, settings):
+    """The same settings on the embedded log and on the Kafka-protocol test server."""
+    if request.param == "kafka":
+        settings.kafka.bootstrap = request.getfixturevalue("kafka_bootstrap")
+        settings.kafka.client = dict(FAST_GROUP)
+    return settings
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def store_settings(request, settings):
+    """The same settings on the embedded store and on the Elasticsearch-API test server."""
+    if request.param == "elasticsearch":
+        settings.elasticsearch.url = request.getfixturevalue("elasticsearch_url")
+    return settings
