@@ -1,0 +1,87 @@
+"""One contract for every store: the embedded SQLite store and Elasticsearch (osmem) answer alike."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from streams.schemas import Decision, ReviewEvent
+from streams.stores import SearchQuery, open_store
+from tests.factories import BASE_TIME, classified, raw_document
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def store(store_settings):
+    store = open_store(store_settings)
+    store.setup()
+    recruit = raw_document("https://forum.example/t/1", "Join the brigade now and travel to the camp. We need fighters.",
+                           title="Call to join", source="forum", minutes=0)
+    praise = raw_document("https://blog.example/p", "Glory to the martyrs of the movement, heroes of the attack.",
+                          title="Praise", source="blog", lang="en", minutes=10)
+    news = raw_document("https://news.example/report", "Police said the attack killed three people; the group is banned.",
+                        title="Attack report", source="news", minutes=20)
+    russian = raw_document("https://ru.example/a", "Вступайте в наши ряды, братья, нам нужны бойцы.",
+                           title="Призыв", source="forum", lang="ru", minutes=30)
+    docs = [
+        classified(recruit, {"recruitment": 0.97, "propaganda": 0.40}),
+        classified(praise, {"recruitment": 0.10, "propaganda": 0.88}),
+        classified(news, {"recruitment": 0.05, "propaganda": 0.12}),
+        classified(russian, {"recruitment": 0.71, "propaganda": 0.30}),
+    ]
+    assert store.upsert(docs) == [None] * 4
+    store.refresh()
+    store.ids = {"recruit": recruit.id, "praise": praise.id, "news": news.id, "russian": russian.id}
+    yield store
+    store.close()
+
+
+def ids(result):
+    return {hit.id for hit in result.hits}
+
+
+def test_full_text_and_filters(store):
+    i = store.ids
+    assert ids(store.search(SearchQuery(text="attack"))) == {i["praise"], i["news"]}
+    assert ids(store.search(SearchQuery(text="attack", flagged=True))) == {i["praise"]}
+    assert ids(store.search(SearchQuery(text="travel camp"))) == {i["recruit"]}
+    assert ids(store.search(SearchQuery(flagged=True))) == {i["recruit"], i["praise"], i["russian"]}
+    assert ids(store.search(SearchQuery(flagged=False))) == {i["news"]}
+    assert ids(store.search(SearchQuery(label="recruitment"))) == {i["recruit"], i["russian"]}
+    assert ids(store.search(SearchQuery(label="recruitment", min_score=0.9))) == {i["recruit"]}
+    assert ids(store.search(SearchQuery(min_score=0.8))) == {i["recruit"], i["praise"]}
+    assert ids(store.search(SearchQuery(source="forum"))) == {i["recruit"], i["russian"]}
+    assert ids(store.search(SearchQuery(lang="ru"))) == {i["russian"]}
+    assert ids(store.search(SearchQuery(since=BASE_TIME + timedelta(minutes=5),
+                                        until=BASE_TIME + timedelta(minutes=25)))) == {i["praise"], i["news"]}
+    assert ids(store.search(SearchQuery(text="бойцы"))) == {i["russian"]}
+    assert store.search(SearchQuery()).total == 4
+
+
+def test_hits_carry_what_analysts_need(store):
+    hit = store.search(SearchQuery(text="brigade")).hits[0]
+    assert hit.url == "https://forum.example/t/1" and hit.title == "Call to join"
+    assert hit.flagged and hit.labels == ["recruitment"] and hit.scores["recruitment"] == pytest.approx(0.97)
+    assert hit.review_status == "unreviewed" and hit.model_version == "test-1"
+    assert hit.evidence and hit.evidence[0]["label"] == "recruitment"
+
+
+def test_reindexing_never_duplicates_or_overwrites_reviews(store):
+    doc_id = store.ids["recruit"]
+    store.apply_review(ReviewEvent(document_id=doc_id, reviewer="analyst-7", decision=Decision.confirmed, note="clear"))
+    store.refresh()
+    assert ids(store.search(SearchQuery(review_status="confirmed"))) == {doc_id}
+    again = raw_document("https://forum.example/t/1", "Join the brigade now and travel to the camp. We need fighters.",
+                         title="Call to join", source="forum")
+    assert store.upsert([classified(again, {"recruitment": 0.95, "propaganda": 0.41}, version="test-2")]) == [None]
+    store.refresh()
+    assert store.search(SearchQuery()).total == 4
+    indexed = store.get(doc_id)
+    assert indexed["model_version"] == "test-2"
+    assert indexed["review"]["status"] == "confirmed" and indexed["review"]["reviewer"] == "analyst-7"
+
+
+def test_review_of_unknown_document_is_an_error(store):
+    with pytest.raises(KeyError):
+        store.apply_review(ReviewEvent(document_id="0" * 32, reviewer="a", decision=Decision.dismissed))
