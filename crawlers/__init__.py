@@ -1,0 +1,1 @@
+"""Vigil's Scrapy project: spiders, safety and politeness middlewares, document pipelines."""

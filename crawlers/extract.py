@@ -1,0 +1,106 @@
+"""From an HTML page to the fields of a raw document: main text, title, language, hashes."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import lxml.html
+import numpy as np
+import trafilatura
+from w3lib.url import canonicalize_url as w3lib_canonicalize
+
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|mc_cid|mc_eid|ref_src|igshid)$", re.IGNORECASE)
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case host, no default port, no fragment, sorted query without tracking parameters."""
+    parts = urlsplit(w3lib_canonicalize(url))
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not ((parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)])
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
+
+
+def simhash64(text: str) -> str:
+    """64-bit simhash over word trigrams, hex; near-duplicate pages differ in few bits."""
+    words = WORD.findall(text.lower())
+    shingles = [" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))] if words else [""]
+    hashes = np.array([int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") for s in shingles],
+                      dtype=np.uint64)
+    bits = np.unpackbits(hashes.view(">u8").view(np.uint8).reshape(-1, 8), axis=1)  # rows of 64 bits, MSB first
+    votes = bits.sum(axis=0, dtype=np.int64) * 2 - len(shingles)
+    value = 0
+    for bit in (votes > 0):
+        value = (value << 1) | int(bit)
+    return f"{value:016x}"
+
+
+def hamming(a: str, b: str) -> int:
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+@lru_cache(maxsize=1)
+def _language_identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str, hint: str | None = None) -> tuple[str, float]:
+    """ISO 639-1 code and probability, offline (py3langid); the hint wins when detection is unsure."""
+    if len(text.strip()) < 20:
+        return (hint or "und", 0.0)
+    lang, probability = _language_identifier().classify(text[:2000])
+    if probability < 0.5 and hint:
+        return hint, float(probability)
+    return lang, float(probability)
+
+
+def pseudonymise(author: str, key: bytes) -> str:
+    """Keyed HMAC: the same author maps to the same pseudonym within one deployment, and back to nobody."""
+    digest = hmac.new(key, author.strip().casefold().encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"anon-{digest[:16]}"
+
+
+@dataclass
+class Extracted:
+    title: str
+    text: str
+    author: str | None
+    published_at: datetime | None
+
+
+def extract(html: str, url: str, max_chars: int) -> Extracted:
+    """Main text without navigation and footers (trafilatura), falling back to all visible text."""
+    doc = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    title, text, author, published = "", "", None, None
+    if doc is not None:
+        title, text, author = doc.title or "", doc.text or "", doc.author or None
+        if doc.date:
+            try:
+                published = datetime.fromisoformat(doc.date).replace(tzinfo=timezone.utc)
+            except ValueError:
+                published = None
+    if not text.strip() or not title:
+        try:
+            tree = lxml.html.fromstring(html)
+        except (lxml.etree.ParserError, ValueError):
+            tree = None
+        if tree is not None:
+            title = title or " ".join(tree.xpath("string(//title)").split())
+            if not text.strip():
+                for bad in tree.xpath("//script|//style|//nav|//footer|//header|//noscript"):
+                    bad.drop_tree()
+                text = "\n".join(" ".join(t.split()) for t in tree.xpath("//body//text()") if t.strip())
+    return Extracted(title=title.strip()[:1000], text=text.strip()[:max_chars], author=author, published_at=published)

@@ -1,0 +1,15 @@
+"""What spiders yield: a fetched page, before extraction."""
+import scrapy
+
+
+class PageItem(scrapy.Item):
+    url = scrapy.Field()
+    status = scrapy.Field()
+    content_type = scrapy.Field()
+    html = scrapy.Field()  # decoded with the response's detected encoding
+    source = scrapy.Field()
+    language_hint = scrapy.Field()
+    depth = scrapy.Field()
+    crawl_job = scrapy.Field()
+    spider = scrapy.Field()
+    fetched_at = scrapy.Field()

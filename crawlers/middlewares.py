@@ -1,0 +1,88 @@
+"""Safety middlewares: refuse non-public addresses and unwanted content before it reaches a spider."""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import IgnoreRequest
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=4096)
+def resolve(host: str) -> tuple[str, ...]:
+    try:
+        return tuple(sorted({info[4][0] for info in socket.getaddrinfo(host, None)}))
+    except socket.gaierror:
+        return ()
+
+
+def non_public_reason(address: str) -> str | None:
+    """Why an address must not be crawled (private, loopback, link-local incl. cloud metadata, ...), or None."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if getattr(ip, "ipv4_mapped", None):
+        ip = ip.ipv4_mapped
+    for attribute in ("is_loopback", "is_link_local", "is_private", "is_multicast", "is_reserved", "is_unspecified"):
+        if getattr(ip, attribute):
+            return attribute[3:].replace("_", "-")
+    return None
+
+
+class AddressGuardMiddleware:
+    """Refuses requests whose host resolves to a non-public address. Runs for every request, so also for
+    each redirect hop and robots.txt, unless the spider's source sets allow_private_addresses."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        source = getattr(self.crawler.spider, "source", None)
+        if source is not None and source.allow_private_addresses:
+            return None
+        host = urlsplit(request.url).hostname or ""
+        try:
+            addresses = (str(ipaddress.ip_address(host)),)
+        except ValueError:
+            addresses = resolve(host)
+        for address in addresses:
+            reason = non_public_reason(address)
+            if reason:
+                self.stats.inc_value("vigil/refused/non_public_address")
+                log.warning("refused %s: %s resolves to %s (%s); only public addresses are crawled unless the "
+                            "source sets allow_private_addresses", request.url, host, address, reason)
+                raise IgnoreRequest(f"non-public address {address} ({reason})")
+        return None
+
+
+class ContentTypeMiddleware:
+    """Drops responses whose content type is not on the allowlist, and binaries disguised as text."""
+
+    def __init__(self, allowed: list[str], stats):
+        self.allowed = tuple(allowed)
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.getlist("VIGIL_ALLOWED_CONTENT_TYPES"), crawler.stats)
+
+    def process_response(self, request, response):
+        if request.url.endswith("/robots.txt") or response.status in (301, 302, 303, 307, 308):
+            return response
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+        if content_type and not content_type.startswith(self.allowed):
+            self.stats.inc_value("vigil/refused/content_type")
+            log.info("skipped %s: content type %s is not on the allowlist", response.url, content_type)
+            raise IgnoreRequest(f"content type {content_type}")
+        if b"\x00" in response.body[:2048] and not response.body.startswith((b"\xff\xfe", b"\xfe\xff")):
+            self.stats.inc_value("vigil/refused/binary")
+            log.info("skipped %s: binary content served as %s", response.url, content_type or "no content type")
+            raise IgnoreRequest("binary content")
+        return response

@@ -1,0 +1,43 @@
+"""Scrapy settings for Vigil's crawlers: safe and polite by default.
+
+`vigil crawl` overrides the ones Vigil's own settings control (user agent, robots, limits)."""
+
+BOT_NAME = "vigil"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+USER_AGENT = "VigilBot/0.1 (+trust-and-safety research; obeys robots.txt)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: few parallel requests per site, delays that adapt to the server's latency.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+
+# Limits on every download; the size limit also bounds decompressed bodies (gzip bombs).
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+REDIRECT_MAX_TIMES = 5
+RETRY_TIMES = 2
+VIGIL_ALLOWED_CONTENT_TYPES = ["text/html", "application/xhtml+xml", "text/plain"]
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.AddressGuardMiddleware": 50,  # before robots.txt, so robots fetches are guarded too
+    "crawlers.middlewares.ContentTypeMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "crawlers.pipelines.DocumentPipeline": 300,
+    "crawlers.pipelines.PublishPipeline": 800,
+}
+
+LOG_LEVEL = "INFO"
+# No listening ports: crawls run unattended, often beside other services.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"

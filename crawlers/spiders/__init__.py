@@ -1,0 +1,1 @@
+"""Vigil's spiders, one per source kind."""

@@ -1,0 +1,28 @@
+"""The `site` spider: follows links within a source's domains, to its max depth."""
+from __future__ import annotations
+
+from scrapy.exceptions import CloseSpider
+from scrapy.http import TextResponse
+from scrapy.linkextractors import LinkExtractor
+
+from crawlers.spiders.base import VigilSpider
+
+
+class SiteSpider(VigilSpider):
+    name = "site"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Scope is enforced by Scrapy's OffsiteMiddleware on allowed_domains (it ignores ports, unlike allow_domains).
+        self.links = LinkExtractor(unique=True)
+
+    def parse(self, response):
+        if not isinstance(response, TextResponse):
+            self.logger.info("skipped %s: not a text response", response.url)
+            return
+        if self.pages >= self.source.max_pages:
+            raise CloseSpider(f"max_pages ({self.source.max_pages}) reached")
+        yield self.page_item(response)
+        if response.meta.get("depth", 0) < self.source.max_depth and self.pages < self.source.max_pages:
+            for link in self.links.extract_links(response):
+                yield response.follow(link.url, callback=self.parse)

@@ -1,0 +1,1 @@
+"""The bundled demo: a small local site with news, counter-speech, research and a few violating pages."""
