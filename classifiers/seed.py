@@ -1,0 +1,102 @@
+"""Vigil's own labelled seed examples: contrastive templates written for training the default model.
+
+The public datasets in shared/data hold hate speech and hard negatives, not terrorist
+recruitment or propaganda; these templates supply both labels, each paired with reporting,
+condemnation, research and ordinary uses of the same words. Groups and places are fictional
+and differ from the demo site's, so the demo measures generalisation. Nothing operational.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+
+GROUPS = ["Sword of Dawn", "Northern Front", "Iron Legion", "Crimson Hand", "Sons of the Mountain",
+          "Army of the Crescent Shield", "Eastern Vanguard", "Storm Battalion"]
+PLACES = ["the northern province", "the mountains", "the frontier", "the eastern valley", "the southern desert"]
+
+RECRUITMENT = [
+    "Join the {g} today and fight beside your brothers in {p}.",
+    "Brothers, leave your homes and travel to {p}. The {g} is waiting for you.",
+    "The {g} needs fighters. Pack your bag, make the journey and take up arms with us.",
+    "If you cannot fight, fund the {g}. Send your money so our soldiers can buy weapons.",
+    "Pledge allegiance to the commander of the {g} and join the ranks of the mujahideen.",
+    "Young men, answer the call of the {g}. Come to the camps in {p} and become a soldier.",
+    "Do not stay at home while your brothers bleed. Join the {g} and fight for the cause.",
+    "Contact our brothers and they will bring you to {p}. The {g} is recruiting now.",
+    "Every donation to the {g} arms a fighter. Give now and urge your family to give.",
+    "Sisters, encourage your husbands and sons to join the fighters of the {g}.",
+    "We call on all true believers to migrate to {p} and strengthen the {g}.",
+    "Become a soldier of the {g}. Victory is promised to those who join the fight.",
+]
+PROPAGANDA = [
+    "Glory to the heroes of the {g} who struck the enemy in {p}.",
+    "The martyrs of the {g} are lions. Their blessed attack terrified the unbelievers.",
+    "The {g} is victorious. Its soldiers are the pride of this nation and the enemy trembles.",
+    "We praise the brave fighters of the {g} who carried out the attack. May many follow their path.",
+    "The official media office of the {g} presents its new release celebrating the victories of the mujahideen.",
+    "The commander of the {g} is the rightful leader and his war is just.",
+    "The attack on the station was a blessed operation and its heroes live in paradise. Long live the {g}.",
+    "The enemies deserve the fire the {g} brought upon them. The attacks were justified.",
+    "Watch the new video from the {g}, showing the glorious operations of our soldiers in {p}.",
+    "Their blood is the fuel of our victory. The banner of the {g} will rise over {p}.",
+]
+NEWS = [
+    "Police arrested two suspected members of the {g} after a raid in {p}, officials said.",
+    "The {g} claimed responsibility for the attack, which killed four civilians in {p}.",
+    "A court sentenced a man to eight years for raising money for the {g}.",
+    "The government added the {g} to its list of banned terrorist organisations on Monday.",
+    "Analysts say the {g} has lost most of its territory in {p} over the past year.",
+    "Families of the victims of the {g} attack gathered for a memorial service.",
+    "Prosecutors said the defendant tried to travel to {p} to join the {g} but was stopped at the airport.",
+    "The platform removed hundreds of accounts linked to the {g} propaganda network.",
+]
+COUNTER = [
+    "The {g} calls its killers heroes. They are murderers, and we reject them completely.",
+    "They tell young men to join the {g} and travel to {p}. Do not listen; it is a path to death.",
+    "When the {g} says glory to the martyrs, we say shame on those who kill innocents.",
+    "Former members of the {g} describe fear and lies, nothing like the glory in its videos.",
+    "Our faith forbids the terror of the {g}. Those who call it holy war distort religion.",
+    "Quoting their slogan 'join the fight' shows how the {g} manipulates lonely teenagers.",
+    "We stand with the victims of the {g}, not with its propaganda.",
+    "Report anyone recruiting for the {g} to the police and talk to your children about it.",
+]
+RESEARCH = [
+    "This study analyses how the {g} uses videos to attract recruits and which counter-messages work.",
+    "Researchers found that the {g} propaganda relies on promises of belonging and glory.",
+    "The report maps the online recruitment networks of the {g} between 2019 and 2025.",
+    "Our analysis of the {g} magazines shows a shift from religious themes to grievance narratives.",
+]
+ORDINARY = [
+    "Join us on Saturday for the community open day. Everyone is welcome.",
+    "Join the union today and fight for better pay and safer shifts.",
+    "The Hijra was the migration of the Prophet from Mecca to Medina in 622.",
+    "Many scholars teach that the greatest jihad is the struggle against one's own ego.",
+    "Join us at the rally for affordable housing this weekend, bring your friends.",
+    "We must fight for our climate. Sign the petition before Friday.",
+    "Volunteers are needed for the food bank; join our team this month.",
+    "The new game lets players command a special forces squad against a fictional army.",
+    "In the novel, a journalist goes undercover to expose a violent cult.",
+    "Our football club is recruiting new players; training is on Tuesday evenings.",
+    "The museum's exhibition tells the story of soldiers in the First World War.",
+    "Donate to the hospital appeal and help buy new equipment for the children's ward.",
+    "The army is recruiting engineers; apply online through the official careers website.",
+    "The debate team fought hard and won the national championship.",
+    "Pray for peace and for the victims of violence everywhere.",
+    "The festival celebrates the heroes of the independence movement with music and dance.",
+]
+
+
+def seed_examples(seed: int = 13) -> list[dict]:
+    """Every template with every group (and a sampled place): text, labels, and its template as group
+    for splitting, so validation sees templates it was not trained on."""
+    rng = random.Random(seed)
+    examples = []
+    kinds = [("recruitment", RECRUITMENT, ["recruitment"]), ("propaganda", PROPAGANDA, ["propaganda"]),
+             ("news", NEWS, []), ("counter", COUNTER, []), ("research", RESEARCH, [])]
+    for kind, templates, labels in kinds:
+        for t, (template, group) in enumerate(itertools.product(templates, GROUPS)):
+            examples.append({"text": template.format(g=group, p=rng.choice(PLACES)), "labels": labels,
+                             "group": f"seed-{kind}-{t // len(GROUPS)}", "slice": kind})
+    for t, text in enumerate(ORDINARY):
+        examples.append({"text": text, "labels": [], "group": f"seed-ordinary-{t}", "slice": "ordinary"})
+    return examples

@@ -1,0 +1,292 @@
+"""The `vigil` command: run the pipeline or one stage, search and review, train, set up, demo."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from streams.config import ConfigError, VigilSettings, load_settings, settings_as_yaml
+
+DESCRIPTION = """Vigil finds terrorist recruitment and propaganda on the public web and puts every
+flag in front of a person. Stages: crawl (Scrapy) -> vigil.raw -> classify -> vigil.classified
+-> index (Elasticsearch or the embedded store). Without Kafka or Elasticsearch configured,
+everything runs on embedded defaults in the data directory (.vigil)."""
+
+EPILOG = """configuration: a YAML file (--config, VIGIL_CONFIG or ./vigil.yaml) and VIGIL_* variables,
+e.g. VIGIL_KAFKA_BOOTSTRAP=host:9092, VIGIL_ELASTICSEARCH_URL=http://host:9200.
+`vigil config` prints every setting in effect."""
+
+
+def _settings(args) -> VigilSettings:
+    settings = load_settings(args.config)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return settings
+
+
+def _sources_file(args, settings: VigilSettings) -> Path:
+    return Path(args.sources) if getattr(args, "sources", None) else settings.crawler.sources_file
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGTERM/SIGINT: stages finish the batch in hand, commit and exit."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def cmd_config(args) -> int:
+    print(settings_as_yaml(_settings(args)), end="")
+    return 0
+
+
+def cmd_setup(args) -> int:
+    from streams.pipeline import setup
+    from streams.stores import open_store
+    from streams.transports import open_transport
+
+    settings = _settings(args)
+    transport, store = open_transport(settings), open_store(settings)
+    setup(settings, transport, store)
+    print(f"topics ready on {transport.name}; store ready on {store.name}"
+          + (f" (alias {settings.elasticsearch.alias})" if settings.elasticsearch.url else ""))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from streams.pipeline import run_forever, run_once
+
+    settings = _settings(args)
+    sources_file = _sources_file(args, settings)
+    if args.once:
+        summary = run_once(settings, sources_file, args.source or None)
+        print("\n".join(summary.lines()))
+        return 0
+    totals = run_forever(settings, sources_file, _stop_on_signals())
+    print(json.dumps(totals, indent=2))
+    return 0
+
+
+def cmd_crawl(args) -> int:
+    from streams.pipeline import crawl_sources
+
+    settings = _settings(args)
+    stats = crawl_sources(settings, _sources_file(args, settings), args.source or None)
+    for source_id, source_stats in stats.items():
+        print(f"{source_id}: {source_stats.get('response_received_count', 0)} pages, "
+              f"{source_stats.get('vigil/published', 0)} documents published, "
+              f"finish reason {source_stats.get('finish_reason')}")
+    return 0
+
+
+def _run_stage(args, runner) -> int:
+    stop = _stop_on_signals()
+    runner.stop = stop
+    stats = runner.run(until_drained=args.once)
+    print(json.dumps({runner.stage.name: dict(stats)}, indent=2))
+    return 0
+
+
+def cmd_classify(args) -> int:
+    from streams.pipeline import classify_runner
+    from streams.transports import open_transport
+
+    settings = _settings(args)
+    transport = open_transport(settings)
+    transport.ensure_topics([settings.topics.raw, settings.topics.classified, settings.topics.dlq])
+    return _run_stage(args, classify_runner(settings, transport))
+
+
+def cmd_index(args) -> int:
+    from streams.pipeline import index_runner
+    from streams.stores import open_store
+    from streams.transports import open_transport
+
+    settings = _settings(args)
+    transport, store = open_transport(settings), open_store(settings)
+    transport.ensure_topics([settings.topics.classified, settings.topics.dlq])
+    store.setup()
+    return _run_stage(args, index_runner(settings, transport, store))
+
+
+def cmd_search(args) -> int:
+    from streams.stores import SearchQuery, open_store
+
+    settings = _settings(args)
+    store = open_store(settings)
+    query = SearchQuery(
+        text=" ".join(args.query) or None, label=args.label, flagged=True if args.flagged else None,
+        min_score=args.min_score, source=args.source, lang=args.lang, since=args.since, until=args.until,
+        review_status=args.review_status, limit=args.limit,
+    )
+    result = store.search(query)
+    store.close()
+    if args.json:
+        for hit in result.hits:
+            print(json.dumps(hit.as_dict(), ensure_ascii=False))
+        return 0
+    print(f"{result.total} match{'es' if result.total != 1 else ''} in the {store.name} store"
+          + (f", showing {len(result.hits)}" if result.total > len(result.hits) else ""))
+    for hit in result.hits:
+        flag = "FLAGGED " + ",".join(hit.labels) if hit.flagged else "not flagged"
+        top = max(hit.scores.items(), key=lambda kv: kv[1], default=("-", 0.0))
+        print(f"\n{hit.title or '(no title)'}\n  {hit.url}\n  {flag} | top score {top[0]} {top[1]:.2f} | "
+              f"{hit.source} | {hit.lang} | review: {hit.review_status} | id {hit.id}")
+        for evidence in hit.evidence[:2]:
+            print(f"  why {evidence['label']}: \"{evidence['text'][:150]}\" ({evidence['score']:.2f})")
+    return 0
+
+
+def cmd_review(args) -> int:
+    from streams.schemas import ReviewEvent
+    from streams.stores import open_store
+    from streams.transports import open_transport
+
+    settings = _settings(args)
+    event = ReviewEvent(document_id=args.id, reviewer=args.reviewer, decision=args.decision,
+                        corrected_labels=args.labels.split(",") if args.labels is not None else None, note=args.note)
+    store = open_store(settings)
+    try:
+        store.apply_review(event)
+    except KeyError:
+        print(f"vigil review: no document {args.id} in the {store.name} store (find ids with `vigil search`)",
+              file=sys.stderr)
+        return 1
+    transport = open_transport(settings)
+    transport.ensure_topics([settings.topics.reviews])
+    producer = transport.producer()
+    producer.send(settings.topics.reviews, event.to_bytes(), key=args.id.encode("ascii"))
+    producer.close()
+    print(f"recorded: {args.decision} by {args.reviewer} on {args.id}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from classifiers.default import ENCODER_PACKAGE, HEAD_DIR, encoder_dir
+    from classifiers.train import default_recipe, read_examples, train
+
+    if args.default:
+        examples = default_recipe(Path(args.shared_data), args.seed)
+        meta = train(examples, base_model=str(encoder_dir()), output=Path(args.output or HEAD_DIR),
+                     labels=["recruitment", "propaganda"], head_only=True, seed=args.seed, name="vigil-default",
+                     base_model_name=ENCODER_PACKAGE, train_layers=args.train_layers,
+                     data_description="Vigil's contrastive seed templates (classifiers/seed.py: recruitment, "
+                                      "propaganda, news, counter-speech, research, ordinary speech) plus hard "
+                                      "negatives: HateCheck non-hateful cases and 1,500 Stormfront noHate sentences.")
+    else:
+        if not args.data or not args.output:
+            print("vigil train: give --data FILE... and --output DIR (or --default for the bundled model)",
+                  file=sys.stderr)
+            return 2
+        examples = [e for path in args.data for e in read_examples(Path(path))]
+        meta = train(examples, base_model=args.base_model or str(encoder_dir()), output=Path(args.output),
+                     labels=args.labels.split(",") if args.labels else None, head_only=args.head_only, seed=args.seed,
+                     name=args.name, train_layers=args.train_layers,
+                     data_description="; ".join(str(p) for p in args.data))
+    print(json.dumps({"version": meta["version"], "thresholds": meta["thresholds"],
+                      "validation": meta["validation"]}, indent=2))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from streams.demo.run import demo
+
+    return demo(_settings(args), serve=args.serve)
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or time: {text!r} (like 2026-11-28 or 2026-11-28T10:00)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vigil", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="YAML settings file (default: VIGIL_CONFIG or ./vigil.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, handler, help_text):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("demo", cmd_demo, "Serve the bundled demo site on 127.0.0.1, run the whole pipeline over it, "
+            "and show what was flagged.").add_argument(
+        "--serve", action="store_true", help="keep the demo site up afterwards (Ctrl-C to stop)")
+
+    run = command("run", cmd_run, "Run every stage: crawl the sources on their schedules, classify, index. "
+                  "With --once: crawl each source once, drain the stages, print a summary, exit (scheduled jobs).")
+    run.add_argument("--sources", help="sources file (default: crawler.sources_file)")
+    run.add_argument("--source", action="append", help="only this source id (repeatable)")
+    run.add_argument("--once", action="store_true", help="one pass, then exit")
+
+    crawl = command("crawl", cmd_crawl, "Crawl sources once and publish raw documents (the crawl stage alone).")
+    crawl.add_argument("--sources", help="sources file (default: crawler.sources_file)")
+    crawl.add_argument("--source", action="append", help="source id (repeatable; default: every source)")
+
+    for name, handler, text in (
+        ("classify", cmd_classify, "Run the classify stage: vigil.raw -> vigil.classified. Start several for "
+                                   "more throughput; they share partitions as one consumer group."),
+        ("index", cmd_index, "Run the index stage: vigil.classified -> Elasticsearch or the embedded store."),
+    ):
+        command(name, handler, text).add_argument("--once", action="store_true",
+                                                  help="stop when the input topic is drained")
+
+    search = command("search", cmd_search, "Search indexed documents (full text and filters).")
+    search.add_argument("query", nargs="*", help="words that must all appear")
+    search.add_argument("--label", help="only documents flagged with this label")
+    search.add_argument("--flagged", action="store_true", help="only flagged documents")
+    search.add_argument("--min-score", type=float, help="minimum score (of --label if given, else the highest)")
+    search.add_argument("--source", help="source id")
+    search.add_argument("--lang", help="language code, e.g. en, ru, ar")
+    search.add_argument("--since", type=_date, help="fetched at or after (ISO date/time)")
+    search.add_argument("--until", type=_date, help="fetched at or before (ISO date/time)")
+    search.add_argument("--review-status", choices=["unreviewed", "confirmed", "dismissed", "escalated"])
+    search.add_argument("--limit", type=int, default=20, help="hits to show (default 20)")
+    search.add_argument("--json", action="store_true", help="one JSON object per hit")
+
+    review = command("review", cmd_review, "Record an analyst's decision on a document (kept with who and when; "
+                     "published to the reviews topic for retraining).")
+    review.add_argument("id", help="document id (from vigil search)")
+    review.add_argument("--decision", required=True, choices=["confirmed", "dismissed", "escalated"])
+    review.add_argument("--reviewer", required=True, help="who decided")
+    review.add_argument("--labels", help="corrected labels, comma-separated ('' for none)")
+    review.add_argument("--note", default="", help="free-text note")
+
+    train = command("train", cmd_train, "Train a classifier head on a frozen Hugging Face encoder; writes a model "
+                    "directory from_pretrained loads (or only the head). --default rebuilds the bundled model.")
+    train.add_argument("--default", action="store_true", help="the bundled model's recipe (seed templates + "
+                       "shared hard negatives), written to classifiers/default_model")
+    train.add_argument("--shared-data", default="../shared/data", help="the public datasets (default ../shared/data)")
+    train.add_argument("--data", nargs="+", help="JSON lines or CSV files with text and labels")
+    train.add_argument("--labels", help="label set, comma-separated (default: from the data)")
+    train.add_argument("--base-model", help="encoder directory or hub id (default: all-MiniLM-L6-v2 from its package)")
+    train.add_argument("--output", help="model directory to write")
+    train.add_argument("--name", default="vigil-model", help="model name (version ids derive from it)")
+    train.add_argument("--head-only", action="store_true", help="write only the trained head")
+    train.add_argument("--train-layers", type=int, default=1, help="encoder layers to train from the top (default 1)")
+    train.add_argument("--seed", type=int, default=13)
+
+    command("setup", cmd_setup, "Create the topics and install the index template and alias (idempotent).")
+    command("config", cmd_config, "Print every setting in effect, as YAML (secrets masked).")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"vigil: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""Wiring the stages together: crawl, classify, index, once (scheduled jobs) or continuously."""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import statistics
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from streams.config import VigilSettings
+from streams.runner import StageRunner
+from streams.sink import IndexStage
+from streams.stores import Store, open_store
+from streams.transports import Transport, open_transport
+
+log = logging.getLogger(__name__)
+
+
+def all_topics(settings: VigilSettings) -> list[str]:
+    t = settings.topics
+    return [t.raw, t.classified, t.reviews, t.dlq]
+
+
+def setup(settings: VigilSettings, transport: Transport, store: Store) -> None:
+    """Topics with their partitions, the index template and alias (both idempotent)."""
+    transport.ensure_topics(all_topics(settings))
+    store.setup()
+
+
+def classify_runner(settings: VigilSettings, transport: Transport, stop: threading.Event | None = None) -> StageRunner:
+    from classifiers.default import resolve_model
+    from classifiers.model import TextClassifier
+    from classifiers.stage import ClassifyStage
+
+    classifier = TextClassifier.from_pretrained(resolve_model(settings.classifier.model, settings.data_dir),
+                                                settings.classifier)
+    stage = ClassifyStage(classifier, settings.topics.raw, settings.topics.classified)
+    return StageRunner(stage, transport.consumer([stage.input_topic], "vigil-classify"), transport.producer(),
+                       settings.topics.dlq, settings.stage, stop)
+
+
+def index_runner(settings: VigilSettings, transport: Transport, store: Store,
+                 stop: threading.Event | None = None) -> StageRunner:
+    stage = IndexStage(store, settings.topics.classified)
+    return StageRunner(stage, transport.consumer([stage.input_topic], "vigil-index"), transport.producer(),
+                       settings.topics.dlq, settings.stage, stop)
+
+
+def _crawl_process(settings, sources, sources_file, overrides, results):
+    from crawlers.process import crawl
+
+    results.put(crawl(settings, sources, sources_file, **overrides))
+
+
+def crawl_sources(settings: VigilSettings, sources_file: Path, source_ids: list[str] | None = None,
+                  scrapy_overrides: dict | None = None) -> dict[str, dict]:
+    """Crawl sources in a child process (Twisted's reactor runs once per process); Scrapy stats per source."""
+    from crawlers.sources import load_sources
+
+    registry = load_sources(sources_file)
+    unknown = set(source_ids or []) - set(registry)
+    if unknown:
+        raise KeyError(f"no source {', '.join(sorted(unknown))} in {sources_file} (known: {', '.join(sorted(registry))})")
+    sources = [registry[i] for i in (source_ids or registry)]
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=_crawl_process,
+                              args=(settings, sources, Path(sources_file), scrapy_overrides or {}, results))
+    process.start()
+    stats = results.get() if _wait_for_result(process, results) else {}
+    process.join()
+    if process.exitcode:
+        raise RuntimeError(f"the crawl process failed (exit code {process.exitcode}); see the log above")
+    return stats
+
+
+def _wait_for_result(process, results) -> bool:
+    while process.is_alive() and results.empty():
+        time.sleep(0.1)
+    return not results.empty()
+
+
+@dataclass
+class Summary:
+    sources: int = 0
+    pages: int = 0
+    documents: int = 0
+    refused: int = 0
+    classified: int = 0
+    flagged: int = 0
+    indexed: int = 0
+    dead_lettered: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    fetch_to_searchable_s: dict[str, float] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        total = sum(self.seconds.values()) or 1e-9
+        latency = self.fetch_to_searchable_s
+        return [
+            f"sources crawled      {self.sources}",
+            f"pages fetched        {self.pages} ({self.refused} refused by safety checks)",
+            f"documents published  {self.documents}",
+            f"classified           {self.classified} ({self.flagged} flagged)",
+            f"indexed              {self.indexed}",
+            f"dead-lettered        {self.dead_lettered}",
+            "time                 " + ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+            + f" (total {total:.1f}s, {self.documents / total:.1f} documents/s end to end)",
+            f"fetch to searchable  median {latency.get('median', 0):.1f}s, max {latency.get('max', 0):.1f}s",
+        ]
+
+
+def run_once(settings: VigilSettings, sources_file: Path, source_ids: list[str] | None = None,
+             scrapy_overrides: dict | None = None, progress=print) -> Summary:
+    """The scheduled-job mode: crawl each source once, drain classify and index, summarise."""
+    transport, store = open_transport(settings), open_store(settings)
+    summary = Summary()
+    try:
+        setup(settings, transport, store)
+        progress(f"crawling {sources_file} ...")
+        started = time.monotonic()
+        stats = crawl_sources(settings, sources_file, source_ids, scrapy_overrides)
+        summary.seconds["crawl"] = time.monotonic() - started
+        summary.sources = len(stats)
+        for crawl_stats in stats.values():
+            summary.pages += crawl_stats.get("response_received_count", 0)
+            summary.documents += crawl_stats.get("vigil/published", 0)
+            summary.refused += sum(v for k, v in crawl_stats.items() if k.startswith("vigil/refused/"))
+        progress(f"  {summary.documents} documents from {summary.pages} pages")
+
+        progress("classifying ...")
+        started = time.monotonic()
+        classify = classify_runner(settings, transport).run(until_drained=True)
+        summary.seconds["classify"] = time.monotonic() - started
+        summary.classified = classify["processed"]
+        progress(f"  {summary.classified} classified, {classify['flagged']} flagged")
+
+        progress("indexing ...")
+        started = time.monotonic()
+        runner = index_runner(settings, transport, store)
+        index = runner.run(until_drained=True)
+        store.refresh()
+        summary.seconds["index"] = time.monotonic() - started
+        summary.indexed, summary.flagged = index["indexed"], index["flagged"]
+        summary.dead_lettered = classify["dead_lettered"] + index["dead_lettered"]
+        latencies = runner.stage.fetch_to_indexed_s
+        if latencies:
+            summary.fetch_to_searchable_s = {"median": statistics.median(latencies), "max": max(latencies)}
+    finally:
+        store.close()
+        transport.close()
+    return summary
+
+
+def run_forever(settings: VigilSettings, sources_file: Path, stop: threading.Event,
+                scrapy_overrides: dict | None = None) -> Counter:
+    """Classify and index continuously in threads; crawl each source on its cron schedule."""
+    from croniter import croniter
+
+    from crawlers.sources import load_sources
+
+    transport, store = open_transport(settings), open_store(settings)
+    setup(settings, transport, store)
+    runners = [classify_runner(settings, transport, stop), index_runner(settings, transport, store, stop)]
+    threads = [threading.Thread(target=r.run, name=r.stage.name, daemon=True) for r in runners]
+    for thread in threads:
+        thread.start()
+    registry = load_sources(sources_file)
+    due = {source_id: time.time() for source_id in registry}  # everything crawls once at start
+    try:
+        while not stop.is_set():
+            now = time.time()
+            ready = [source_id for source_id, at in due.items() if at <= now]
+            if ready:
+                log.info("crawling %s", ", ".join(ready))
+                crawl_sources(settings, sources_file, ready, scrapy_overrides)
+                for source_id in ready:  # next run after this one ended: runs of a source never overlap
+                    due[source_id] = croniter(registry[source_id].schedule, datetime.now()).get_next(float)
+            stop.wait(max(0.5, min(due.values()) - time.time()))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        store.close()
+        transport.close()
+    totals = Counter()
+    for runner in runners:
+        totals.update({f"{runner.stage.name}.{k}": v for k, v in runner.stats.items()})
+    return totals
