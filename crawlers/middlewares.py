@@ -20,6 +20,10 @@ def resolve(host: str) -> tuple[str, ...]:
         return ()
 
 
+# Cloud metadata services: refused always, even for sources that allow private addresses.
+METADATA_ADDRESSES = {"169.254.169.254", "fd00:ec2::254", "100.100.100.200", "169.254.170.2"}
+
+
 def non_public_reason(address: str) -> str | None:
     """Why an address must not be crawled (private, loopback, link-local incl. cloud metadata, ...), or None."""
     ip = ipaddress.ip_address(address.split("%")[0])
@@ -28,12 +32,15 @@ def non_public_reason(address: str) -> str | None:
     for attribute in ("is_loopback", "is_link_local", "is_private", "is_multicast", "is_reserved", "is_unspecified"):
         if getattr(ip, attribute):
             return attribute[3:].replace("_", "-")
+    if not ip.is_global:  # shared address space, documentation ranges, ...
+        return "not-global"
     return None
 
 
 class AddressGuardMiddleware:
     """Refuses requests whose host resolves to a non-public address. Runs for every request, so also for
-    each redirect hop and robots.txt, unless the spider's source sets allow_private_addresses."""
+    each redirect hop and robots.txt. A source's allow_private_addresses admits private and loopback
+    addresses (local test sites); link-local and cloud metadata addresses are refused always."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -45,8 +52,7 @@ class AddressGuardMiddleware:
 
     def process_request(self, request):
         source = getattr(self.crawler.spider, "source", None)
-        if source is not None and source.allow_private_addresses:
-            return None
+        allow_private = source is not None and source.allow_private_addresses
         host = urlsplit(request.url).hostname or ""
         try:
             addresses = (str(ipaddress.ip_address(host)),)
@@ -54,10 +60,15 @@ class AddressGuardMiddleware:
             addresses = resolve(host)
         for address in addresses:
             reason = non_public_reason(address)
+            if address in METADATA_ADDRESSES or reason == "link-local":
+                reason = "link-local or cloud metadata, never crawled"
+            elif allow_private:
+                continue
             if reason:
                 self.stats.inc_value("vigil/refused/non_public_address")
-                log.warning("refused %s: %s resolves to %s (%s); only public addresses are crawled unless the "
-                            "source sets allow_private_addresses", request.url, host, address, reason)
+                log.warning("refused %s: %s resolves to %s (%s); Vigil crawls public addresses only "
+                            "(a source's allow_private_addresses admits private ones)", request.url, host, address,
+                            reason)
                 raise IgnoreRequest(f"non-public address {address} ({reason})")
         return None
 

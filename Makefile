@@ -1,0 +1,29 @@
+# Two commands: `make demo` runs the whole pipeline on embedded defaults; `make test` runs the tests.
+# Both create the virtual environment (.venv) and install Vigil first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU build of torch goes in first, so that nothing later pulls a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+PYTEST_ARGS ?=
+
+.PHONY: install demo test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: install
+	$(VENV)/bin/vigil demo
+
+# Starts the test servers (tansu for Kafka, osmem-server for Elasticsearch) on free loopback
+# ports from the test fixtures, and stops them afterwards.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .vigil .pytest_cache

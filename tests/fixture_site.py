@@ -1,0 +1,107 @@
+"""A local web server with the pages a crawler meets in the wild, hostile ones included."""
+from __future__ import annotations
+
+import gzip
+import threading
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import yaml
+
+ARTICLE = "<p>{}</p>" * 3
+
+
+def page(title: str, text: str, charset: str = "utf-8", meta_charset: bool = True) -> str:
+    meta = f'<meta charset="{charset}">' if meta_charset else ""
+    return (f"<html><head>{meta}<title>{title}</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<article><h1>{title}</h1>{ARTICLE.format(text, text, text)}</article><footer>Footer text</footer>"
+            "</body></html>")
+
+
+RUSSIAN = "Полиция сообщила, что трое человек пострадали при нападении на рынке во вторник."
+ARABIC = "قالت الشرطة إن ثلاثة أشخاص أصيبوا في هجوم على السوق يوم الثلاثاء."
+CHINESE = "警方表示，星期二市场遭到袭击，三人受伤。调查人员正在调查嫌疑人的背景。"
+
+
+def routes(big_bytes: int) -> dict:
+    """path -> (status, headers, body); a body of None is streamed (the huge response)."""
+    bomb = gzip.compress(b"A" * (64 * 1024 * 1024), compresslevel=9)
+    index_links = ["/ok.html", "/cp1251.html", "/win1256.html", "/gb18030.html", "/utf16.html", "/broken.html",
+                   "/to-metadata", "/loop-a", "/binary.html", "/huge.html", "/bomb.html", "/download",
+                   "/private/secret.html"]
+    index = "<html><body>" + "".join(f'<a href="{link}">{link}</a> ' for link in index_links) + "</body></html>"
+    html = {"Content-Type": "text/html"}
+    return {
+        "/": (200, {"Content-Type": "text/html; charset=utf-8"}, index.encode()),
+        "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n"),
+        "/ok.html": (200, {"Content-Type": "text/html; charset=utf-8"},
+                     page("Plain page", "Police said three people were injured in the market attack.").encode()),
+        "/cp1251.html": (200, {"Content-Type": "text/html; charset=windows-1251"},
+                         page("Новости", RUSSIAN, "windows-1251").encode("cp1251")),
+        "/win1256.html": (200, html, page("أخبار", ARABIC, "windows-1256").encode("cp1256")),
+        "/gb18030.html": (200, {"Content-Type": "text/html; charset=gb18030"},
+                          page("新闻", CHINESE, "gb18030").encode("gb18030")),
+        "/utf16.html": (200, html, page("UTF-16 page", "This page is encoded as UTF-16 with a byte order mark.",
+                                        meta_charset=False).encode("utf-16")),
+        "/broken.html": (200, html, b"<html><body><div><p>Unclosed tags and a stray </td> survive "
+                                    b"<b><i>because parsers are forgiving about broken markup in pages.<p>More text"),
+        "/to-metadata": (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
+        "/loop-a": (302, {"Location": "/loop-b"}, b""),
+        "/loop-b": (302, {"Location": "/loop-a"}, b""),
+        "/binary.html": (200, html, bytes(range(256)) * 64),
+        "/huge.html": (200, html, None),
+        "/bomb.html": (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, bomb),
+        "/download": (200, {"Content-Type": "image/png"}, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
+        "/private/secret.html": (200, html, page("Secret", "Robots.txt disallows this page.").encode()),
+        "big": big_bytes,
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def __init__(self, table: dict, hits: dict, *args, **kwargs):
+        self.table, self.hits = table, hits
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self):  # noqa: N802
+        path = self.path.split("?")[0]
+        self.hits[path] = self.hits.get(path, 0) + 1
+        status, headers, body = self.table.get(path, (404, {"Content-Type": "text/plain"}, b"not found"))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        size = self.table["big"] if body is None else len(body)
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        try:
+            if body is None:  # stream the huge response in chunks; the client should hang up early
+                chunk = b"<p>" + b"x" * 65530 + b"</p>"
+                for _ in range(size // len(chunk)):
+                    self.wfile.write(chunk)
+            else:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, format, *args):
+        pass
+
+
+class FixtureSite:
+    def __init__(self, big_bytes: int = 200 * 1024 * 1024):
+        self.hits: dict[str, int] = {}
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, routes(big_bytes), self.hits))
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def sources_yaml(self, **extra) -> str:
+        return yaml.safe_dump({"sources": [{"id": "fixture", "start_urls": [self.url + "/"], "max_depth": 1,
+                                            "allow_private_addresses": True, **extra}]})
