@@ -30,9 +30,8 @@ def canonical_url(url: str) -> str:
 
 
 def simhash64(text: str) -> str:
-    """64-bit simhash over word trigrams, hex; near-duplicate pages differ in few bits."""
-    words = WORD.findall(text.lower())
-    shingles = [" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))] if words else [""]
+    """64-bit simhash over words weighted by count (Charikar), hex; near-duplicate pages differ in few bits."""
+    shingles = WORD.findall(text.lower()) or [""]
     hashes = np.array([int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") for s in shingles],
                       dtype=np.uint64)
     bits = np.unpackbits(hashes.view(">u8").view(np.uint8).reshape(-1, 8), axis=1)  # rows of 64 bits, MSB first

@@ -1,0 +1,111 @@
+"""The stage runner on both transports: poison messages, transient failures, crashes, shutdown."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from streams.errors import TransientError
+from streams.runner import Output, Result, Stage, StageRunner
+from streams.schemas import DeadLetter, RawDocument
+from streams.transports import open_transport
+from tests.factories import raw_document
+
+pytestmark = pytest.mark.integration
+
+
+class EchoStage(Stage[RawDocument]):
+    """Copies titles to the output topic; can be told to fail in the ways real stages fail."""
+    name = "echo"
+    input_schema = RawDocument
+
+    def __init__(self, input_topic, output_topic, transient_failures=0, bad_title=None):
+        self.input_topic, self.output_topic = input_topic, output_topic
+        self.transient_failures = transient_failures
+        self.bad_title = bad_title
+        self.calls = 0
+
+    def process(self, items, stats: Counter):
+        self.calls += 1
+        if self.transient_failures:
+            self.transient_failures -= 1
+            raise TransientError("index down")
+        return [Result(error=ValueError("cannot handle this one")) if doc.title == self.bad_title
+                else Result(outputs=[Output(self.output_topic, doc.title.encode(), doc.id.encode())]) for doc in items]
+
+
+def drain(transport, topic, group="reader", expected=None):
+    consumer = transport.consumer([topic], group)
+    got = []
+    for _ in range(30):
+        got += consumer.poll(500, 0.5)
+        if expected is not None and len(got) >= expected:
+            break
+    consumer.close()
+    return got
+
+
+@pytest.fixture
+def transport(backend_settings):
+    t = backend_settings.topics
+    transport = open_transport(backend_settings)
+    transport.ensure_topics([t.raw, t.classified, t.dlq])
+    return transport
+
+
+def publish(transport, topic, values):
+    producer = transport.producer()
+    for value in values:
+        producer.send(topic, value)
+    producer.flush()
+    producer.close()
+
+
+def runner_for(stage, transport, settings):
+    return StageRunner(stage, transport.consumer([stage.input_topic], "stage"), transport.producer(),
+                       settings.topics.dlq, settings.stage)
+
+
+def test_poison_and_failing_messages_go_to_the_dead_letter_topic(transport, backend_settings):
+    t = backend_settings.topics
+    docs = [raw_document(f"https://e.org/{i}", f"text {i}", title=f"t{i}") for i in range(5)]
+    publish(transport, t.raw, [d.to_bytes() for d in docs] + [b"not json", b'{"schema": "vigil.raw/1"}'])
+    stage = EchoStage(t.raw, t.classified, bad_title="t3")
+    stats = runner_for(stage, transport, backend_settings).run(until_drained=True)
+    assert stats["processed"] == 4 and stats["dead_lettered"] == 3
+    assert sorted(r.value for r in drain(transport, t.classified, expected=4)) == [b"t0", b"t1", b"t2", b"t4"]
+    letters = [DeadLetter.from_bytes(r.value) for r in drain(transport, t.dlq, expected=3)]
+    reasons = sorted(letter.error for letter in letters)
+    assert any("invalid message" in r and "Invalid JSON" in r for r in reasons)
+    assert any("id: Field required" in r for r in reasons)  # names the missing field
+    failing = next(letter for letter in letters if "cannot handle" in letter.error)
+    assert failing.attempts == backend_settings.stage.max_attempts and failing.stage == "echo"
+    assert RawDocument.from_bytes(failing.original).title == "t3"  # the original bytes are kept
+
+
+def test_transient_errors_are_retried_without_skipping(transport, backend_settings):
+    t = backend_settings.topics
+    docs = [raw_document(f"https://e.org/{i}", f"text {i}", title=f"t{i}") for i in range(3)]
+    publish(transport, t.raw, [d.to_bytes() for d in docs])
+    stage = EchoStage(t.raw, t.classified, transient_failures=3)
+    stats = runner_for(stage, transport, backend_settings).run(until_drained=True)
+    assert stats["transient_errors"] == 3 and stats["processed"] == 3 and stats["dead_lettered"] == 0
+    assert sorted(r.value for r in drain(transport, t.classified, expected=3)) == [b"t0", b"t1", b"t2"]
+
+
+def test_stop_during_an_outage_commits_nothing_and_the_batch_is_redelivered(transport, backend_settings):
+    t = backend_settings.topics
+    publish(transport, t.raw, [raw_document("https://e.org/x", "x", title="tx").to_bytes()])
+    stage = EchoStage(t.raw, t.classified, transient_failures=10**6)
+    runner = runner_for(stage, transport, backend_settings)
+    original_process = stage.process
+
+    def stop_after_some_failures(items, stats):
+        if stage.calls >= 3:
+            runner.stop.set()  # as SIGTERM would
+        return original_process(items, stats)
+    stage.process = stop_after_some_failures
+    runner.run()
+    assert runner.stats["processed"] == 0
+    healthy = EchoStage(t.raw, t.classified)
+    assert runner_for(healthy, transport, backend_settings).run(until_drained=True)["processed"] == 1

@@ -1,0 +1,43 @@
+from crawlers.extract import canonical_url, detect_language, extract, hamming, pseudonymise, simhash64
+
+TEXT = ("Police said three people were injured on Tuesday when a man attacked shoppers at the central market. "
+        "Investigators are examining whether the suspect had contact with a banned group. ") * 3
+
+
+def test_canonical_url():
+    assert canonical_url("HTTP://Example.ORG:80/a?utm_source=x&b=2&a=1#frag") == "http://example.org/a?a=1&b=2"
+    assert canonical_url("https://example.org:8443") == "https://example.org:8443/"
+
+
+def test_simhash_marks_near_duplicates():
+    near = TEXT.replace("Tuesday", "Wednesday")
+    other = "A recipe for bread: flour, water, salt and yeast, kneaded and baked for forty minutes. " * 3
+    assert hamming(simhash64(TEXT), simhash64(near)) < hamming(simhash64(TEXT), simhash64(other))
+    assert hamming(simhash64(TEXT), simhash64(near)) <= 12
+    assert simhash64(TEXT) == simhash64(TEXT)
+
+
+def test_extraction_leaves_boilerplate_out():
+    html = (f"<html><head><title>Report</title></head><body><nav>Home News Sport</nav><article><p>{TEXT}</p>"
+            "</article><footer>Copyright cookie settings</footer></body></html>")
+    got = extract(html, "https://example.org/a", 10_000)
+    assert "central market" in got.text and "Copyright" not in got.text and "Home News" not in got.text
+    assert got.title == "Report"
+
+
+def test_broken_and_empty_html_do_not_raise():
+    assert extract("<html><body><p>Unclosed <b>bold and </td> stray tags here", "https://e.org/", 1000).text
+    assert extract("", "https://e.org/", 1000).text == ""
+    assert extract("\x00\x01binary", "https://e.org/", 1000).text in ("", "\x01binary")
+
+
+def test_language_detection_offline():
+    assert detect_language(TEXT)[0] == "en"
+    assert detect_language("Полиция сообщила, что трое человек пострадали при нападении на рынке.")[0] == "ru"
+    assert detect_language("short", hint="ar") == ("ar", 0.0)
+
+
+def test_authors_are_pseudonymised_with_a_key():
+    assert pseudonymise("Jane Roe", b"k1") == pseudonymise(" jane roe ", b"k1")
+    assert pseudonymise("Jane Roe", b"k1") != pseudonymise("Jane Roe", b"k2")
+    assert "jane" not in pseudonymise("Jane Roe", b"k1").lower()

@@ -1,0 +1,54 @@
+"""The address guard and the sources registry, without a network."""
+from types import SimpleNamespace
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.settings import Settings
+from scrapy.statscollectors import MemoryStatsCollector
+
+from crawlers.middlewares import AddressGuardMiddleware, non_public_reason
+from crawlers.sources import Source, load_sources
+from streams.config import ConfigError
+
+
+@pytest.mark.parametrize("address, reason", [
+    ("127.0.0.1", "loopback"), ("10.1.2.3", "private"), ("192.168.0.1", "private"), ("169.254.169.254", "link-local"),
+    ("::1", "loopback"), ("fe80::1", "link-local"), ("::ffff:127.0.0.1", "loopback"), ("100.64.0.1", "not-global"),
+    ("93.184.216.34", None), ("2606:4700::1111", None),
+])
+def test_non_public_addresses(address, reason):
+    assert non_public_reason(address) == reason
+
+
+def guard(allow_private: bool):
+    source = Source(id="s", start_urls=["http://127.0.0.1/"], allow_private_addresses=allow_private)
+    crawler = SimpleNamespace(spider=SimpleNamespace(source=source),
+                              stats=MemoryStatsCollector(SimpleNamespace(settings=Settings())))
+    return AddressGuardMiddleware(crawler)
+
+
+def test_guard_refuses_private_addresses_unless_the_source_allows_them():
+    with pytest.raises(IgnoreRequest, match="loopback"):
+        guard(False).process_request(Request("http://127.0.0.1:8000/"))
+    assert guard(True).process_request(Request("http://127.0.0.1:8000/")) is None
+    assert guard(False).process_request(Request("http://93.184.216.34/")) is None
+
+
+def test_metadata_addresses_are_refused_even_when_private_ones_are_allowed():
+    with pytest.raises(IgnoreRequest, match="metadata"):
+        guard(True).process_request(Request("http://169.254.169.254/latest/meta-data/"))
+
+
+def test_sources_file_errors_name_the_source_and_field(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n- id: good\n  start_urls: [https://example.org/]\n"
+                    "- id: bad\n  start_urls: [ftp://example.org/]\n  schedule: every day\n  max_depth: -1\n")
+    with pytest.raises(ConfigError) as error:
+        load_sources(path)
+    message = str(error.value)
+    assert "source bad: start_urls" in message and "source bad: schedule" in message
+    assert "source bad: max_depth" in message and "good" not in message.replace("source bad", "")
+    path.write_text("sources:\n- id: good\n  start_urls: [https://example.org/news]\n")
+    source = load_sources(path)["good"]
+    assert source.domains() == ["example.org"] and source.allow_private_addresses is False
