@@ -27,3 +27,6 @@ test: install
 
 clean:
 	rm -rf $(VENV) .vigil .pytest_cache
+
+bench: install
+	$(PY) bench/pipeline.py

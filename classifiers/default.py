@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import tempfile
 from pathlib import Path
 
 from classifiers.model import VIGIL_FILE
@@ -35,9 +37,13 @@ def ensure_default_model(data_dir: Path) -> Path:
         raise RuntimeError(f"the encoder in {encoder} is not the one the default head was trained on "
                            f"(sha256 differs); reinstall '{ENCODER_PACKAGE}' or retrain with `vigil train --default`")
     log.info("building the default model %s in %s", meta["version"], target)
-    partial = target.with_name(target.name + ".partial")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     assemble_from_head(str(encoder), HEAD_DIR, partial)
-    partial.rename(target)  # complete or absent, never half-written
+    try:
+        partial.rename(target)  # complete or absent, never half-written
+    except OSError:  # another worker finished first
+        shutil.rmtree(partial, ignore_errors=True)
     return target
 
 

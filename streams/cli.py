@@ -59,7 +59,7 @@ def cmd_setup(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from streams.pipeline import run_forever, run_once
+    from streams.pipeline import STAGES, run_forever, run_once
 
     settings = _settings(args)
     sources_file = _sources_file(args, settings)
@@ -67,7 +67,12 @@ def cmd_run(args) -> int:
         summary = run_once(settings, sources_file, args.source or None)
         print("\n".join(summary.lines()))
         return 0
-    totals = run_forever(settings, sources_file, _stop_on_signals())
+    stages = tuple(args.stages.split(","))
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        print(f"vigil run: unknown stage {', '.join(sorted(unknown))} (stages: {', '.join(STAGES)})", file=sys.stderr)
+        return 2
+    totals = run_forever(settings, sources_file, _stop_on_signals(), stages)
     print(json.dumps(totals, indent=2))
     return 0
 
@@ -226,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--sources", help="sources file (default: crawler.sources_file)")
     run.add_argument("--source", action="append", help="only this source id (repeatable)")
     run.add_argument("--once", action="store_true", help="one pass, then exit")
+    run.add_argument("--stages", default="crawl,classify,index",
+                     help="which stages this process runs, comma-separated (default: all; e.g. crawl for a "
+                          "scheduler-only container)")
 
     crawl = command("crawl", cmd_crawl, "Crawl sources once and publish raw documents (the crawl stage alone).")
     crawl.add_argument("--sources", help="sources file (default: crawler.sources_file)")

@@ -155,8 +155,11 @@ def run_once(settings: VigilSettings, sources_file: Path, source_ids: list[str] 
     return summary
 
 
+STAGES = ("crawl", "classify", "index")
+
+
 def run_forever(settings: VigilSettings, sources_file: Path, stop: threading.Event,
-                scrapy_overrides: dict | None = None) -> Counter:
+                stages: tuple[str, ...] = STAGES, scrapy_overrides: dict | None = None) -> Counter:
     """Classify and index continuously in threads; crawl each source on its cron schedule."""
     from croniter import croniter
 
@@ -164,11 +167,15 @@ def run_forever(settings: VigilSettings, sources_file: Path, stop: threading.Eve
 
     transport, store = open_transport(settings), open_store(settings)
     setup(settings, transport, store)
-    runners = [classify_runner(settings, transport, stop), index_runner(settings, transport, store, stop)]
+    runners = []
+    if "classify" in stages:
+        runners.append(classify_runner(settings, transport, stop))
+    if "index" in stages:
+        runners.append(index_runner(settings, transport, store, stop))
     threads = [threading.Thread(target=r.run, name=r.stage.name, daemon=True) for r in runners]
     for thread in threads:
         thread.start()
-    registry = load_sources(sources_file)
+    registry = load_sources(sources_file) if "crawl" in stages else {}
     due = {source_id: time.time() for source_id in registry}  # everything crawls once at start
     try:
         while not stop.is_set():
@@ -179,7 +186,7 @@ def run_forever(settings: VigilSettings, sources_file: Path, stop: threading.Eve
                 crawl_sources(settings, sources_file, ready, scrapy_overrides)
                 for source_id in ready:  # next run after this one ended: runs of a source never overlap
                     due[source_id] = croniter(registry[source_id].schedule, datetime.now()).get_next(float)
-            stop.wait(max(0.5, min(due.values()) - time.time()))
+            stop.wait(max(0.5, min(due.values(), default=time.time() + 60) - time.time()))
     finally:
         stop.set()
         for thread in threads:

@@ -23,10 +23,14 @@ class DemoPage:
     body: tuple[str, ...]
 
 
-def load_pages() -> tuple[str, list[DemoPage]]:
+def load_pages(copies: int = 1) -> tuple[str, list[DemoPage]]:
+    """The demo pages; copies > 1 adds numbered editions under /copyN/ (distinct texts), for benchmarks."""
     data = yaml.safe_load(PAGES_FILE.read_text(encoding="utf-8"))
-    return data["site"], [DemoPage(p["path"], p["title"], p["category"], p["expect"], tuple(p["body"]))
-                          for p in data["pages"]]
+    pages = [DemoPage(p["path"], p["title"], p["category"], p["expect"], tuple(p["body"])) for p in data["pages"]]
+    for n in range(1, copies):
+        pages += [DemoPage(f"/copy{n}{p.path}", p.title, p.category, p.expect, p.body + (f"Edition {n}.",))
+                  for p in pages[: len(data["pages"])]]
+    return data["site"], pages
 
 
 def _layout(site: str, title: str, content: str) -> str:
@@ -80,8 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
 class DemoSite:
     """The demo site on a free loopback port, in a background thread; use as a context manager."""
 
-    def __init__(self, port: int = 0):
-        self.site, self.pages = load_pages()
+    def __init__(self, port: int = 0, copies: int = 1):
+        self.site, self.pages = load_pages(copies)
         self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Handler, render(self.site, self.pages)))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
