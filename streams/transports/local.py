@@ -40,18 +40,9 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-class _Writer:
-    """One connection and an IMMEDIATE transaction helper, shared by producer and consumer."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.conn = connect(path)
-
-    def transaction(self):
-        return _Transaction(self.conn)
-
-
 class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT: writers queue on SQLite's lock instead of failing mid-transaction."""
+
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
 
@@ -76,7 +67,7 @@ def _partitions(conn: sqlite3.Connection, topic: str, default: int) -> int:
 
 class LocalProducer(Producer):
     def __init__(self, path: Path, default_partitions: int):
-        self._db = _Writer(path)
+        self._conn = connect(path)
         self._default_partitions = default_partitions
         self._pending: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = []
         self._round_robin = 0
@@ -88,7 +79,7 @@ class LocalProducer(Producer):
         if not self._pending:
             return
         now = time.time()
-        with self._db.transaction() as conn:
+        with _Transaction(self._conn) as conn:
             next_offset: dict[tuple[str, int], int] = {}
             for topic, key, value, headers in self._pending:
                 partitions = _partitions(conn, topic, self._default_partitions)
@@ -111,7 +102,7 @@ class LocalProducer(Producer):
 
 class LocalConsumer(Consumer):
     def __init__(self, path: Path, topics: list[str], group: str, default_partitions: int, lease_s: float = 10.0):
-        self._db = _Writer(path)
+        self._conn = connect(path)
         self._topics = topics
         self._group = group
         self._default_partitions = default_partitions
@@ -122,7 +113,7 @@ class LocalConsumer(Consumer):
     def _claim_partitions(self) -> None:
         """Renew our leases and take partitions that are free or whose holder stopped renewing."""
         now = time.time()
-        with self._db.transaction() as conn:
+        with _Transaction(self._conn) as conn:
             owned = {}
             for topic in self._topics:
                 for partition in range(_partitions(conn, topic, self._default_partitions)):
@@ -153,7 +144,7 @@ class LocalConsumer(Consumer):
             self._claim_partitions()
             records: list[Record] = []
             for (topic, partition), position in self._positions.items():
-                rows = self._db.conn.execute(
+                rows = self._conn.execute(
                     "SELECT offset, key, value, headers FROM messages WHERE topic = ? AND partition = ? AND offset >= ? "
                     "ORDER BY offset LIMIT ?",
                     (topic, partition, position, max_records - len(records)),
@@ -170,7 +161,7 @@ class LocalConsumer(Consumer):
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     def commit(self):
-        with self._db.transaction() as conn:
+        with _Transaction(self._conn) as conn:
             for (topic, partition), position in self._positions.items():
                 holder = conn.execute(
                     "SELECT member FROM leases WHERE grp = ? AND topic = ? AND partition = ?",
@@ -185,7 +176,7 @@ class LocalConsumer(Consumer):
     def lag(self):
         total = 0
         for (topic, partition), position in self._positions.items():
-            end = self._db.conn.execute(
+            end = self._conn.execute(
                 "SELECT COALESCE(MAX(offset) + 1, 0) FROM messages WHERE topic = ? AND partition = ?",
                 (topic, partition),
             ).fetchone()[0]
@@ -193,9 +184,9 @@ class LocalConsumer(Consumer):
         return total if self._positions else None
 
     def close(self):
-        with self._db.transaction() as conn:
+        with _Transaction(self._conn) as conn:
             conn.execute("DELETE FROM leases WHERE grp = ? AND member = ?", (self._group, self._member))
-        self._db.conn.close()
+        self._conn.close()
 
 
 class LocalLogTransport(Transport):
