@@ -28,7 +28,7 @@ def demo(settings: VigilSettings, serve: bool = False) -> int:
         sources_file.write_text(site.sources_yaml(), encoding="utf-8")
         print(f"demo site: {site.url}/ ({len(site.pages)} pages: news, counter-speech, research, religious, "
               f"political, fiction, and a few violating pages written for the demo)")
-        summary = run_once(settings, sources_file, scrapy_overrides=LOCAL_SITE_SPEED)
+        summary = run_once(settings, sources_file, scrapy_overrides={**LOCAL_SITE_SPEED, "LOG_LEVEL": "WARNING"})
         print("\n" + "\n".join(summary.lines()))
 
         store = open_store(settings)
