@@ -196,7 +196,7 @@ def fit_head(head: Head, train_features: Features, y: torch.Tensor, val_features
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=((len(y) - positives) / positives).clamp(max=20))
     optimiser = torch.optim.AdamW([
         {"params": head.layers.parameters(), "lr": 5e-5},
-        {"params": [*head.pooler_dense.parameters(), *head.classifier.parameters()], "lr": 1e-3},
+        {"params": [*head.pooler_dense.parameters(), *head.classifier.parameters()], "lr": 3e-4},
     ], weight_decay=0.01)
     best, best_state, waited, history = float("inf"), None, 0, []
     generator = torch.Generator().manual_seed(seed)
@@ -231,7 +231,7 @@ def metrics_at(probabilities: np.ndarray, truth: np.ndarray, threshold: float) -
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"threshold": threshold, "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+    return {"threshold": float(threshold), "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
             "support": int(truth.sum())}
 
 
@@ -294,7 +294,9 @@ def train(examples: list[Example], *, base_model: str, output: Path, labels: lis
                       for i in rows)
         slices[slice_name] = {"n": len(rows), "flag_rate": round(flagged / len(rows), 4)}
 
-    version = f"{name}-{time.strftime('%Y%m%d')}-{data_hash(examples)[:8]}"
+    head_state = head.state_for_bert()
+    weights = hashlib.sha256(b"".join(t.numpy().tobytes() for _, t in sorted(head_state.items()))).hexdigest()
+    version = f"{name}-{time.strftime('%Y%m%d')}-{weights[:8]}"  # names these weights, not only this data
     meta = {
         "name": name, "version": version, "labels": labels,
         "thresholds": {label: m["threshold"] for label, m in chosen.items()},
@@ -309,9 +311,9 @@ def train(examples: list[Example], *, base_model: str, output: Path, labels: lis
     }
     output.mkdir(parents=True, exist_ok=True)
     if head_only:
-        save_file(head.state_for_bert(), str(output / HEAD_FILE))
+        save_file(head_state, str(output / HEAD_FILE))
     else:
-        assemble(base_model, head.state_for_bert(), labels, output)
+        assemble(base_model, head_state, labels, output)
     (output / VIGIL_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     (output / "README.md").write_text(model_card(meta), encoding="utf-8")
     return meta

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from streams.config import ConfigError
+from streams.config import ConfigError, read_yaml_mapping
 
 
 class Source(BaseModel):
@@ -50,13 +49,8 @@ class Source(BaseModel):
 def load_sources(path: str | Path) -> dict[str, Source]:
     """Read a sources file; ConfigError names the file, the source and the field that are wrong."""
     path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"sources file {path} does not exist (set crawler.sources_file or pass --sources)")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    entries = data.get("sources") if isinstance(data, dict) else None
+    data = read_yaml_mapping(path, "sources file", "set crawler.sources_file or pass --sources")
+    entries = data.get("sources")
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected a list under `sources:`")
     sources: dict[str, Source] = {}

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from streams.config import ConfigError, VigilSettings, load_settings, settings_as_yaml
+from streams.errors import TransientError
 
 DESCRIPTION = """Vigil finds terrorist recruitment and propaganda on the public web and puts every
 flag in front of a person. Stages: crawl (Scrapy) -> vigil.raw -> classify -> vigil.classified
@@ -25,6 +26,9 @@ e.g. VIGIL_KAFKA_BOOTSTRAP=host:9092, VIGIL_ELASTICSEARCH_URL=http://host:9200.
 def _settings(args) -> VigilSettings:
     settings = load_settings(args.config)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_level.upper() != "DEBUG":  # clients log every connection attempt and request at INFO
+        for chatty in ("kafka", "elastic_transport"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     return settings
 
 
@@ -294,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2
+    except TransientError as exc:
+        print(f"vigil: {exc}\nIs the server running and reachable? Check VIGIL_KAFKA_BOOTSTRAP / "
+              "VIGIL_ELASTICSEARCH_URL (`vigil config` shows what is in effect).", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

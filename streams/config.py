@@ -163,6 +163,19 @@ def _describe(error: ValidationError, origin: str) -> str:
     return "\n".join(lines)
 
 
+def read_yaml_mapping(path: Path, what: str, hint: str) -> dict[str, Any]:
+    """A YAML file whose top level is a mapping; ConfigError names the file and what is wrong."""
+    if not path.exists():
+        raise ConfigError(f"{what} {path} does not exist ({hint})")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    return data
+
+
 def load_settings(config_file: str | os.PathLike | None = None, environ: dict[str, str] | None = None) -> VigilSettings:
     """Load settings; raise ConfigError naming the file, variable or field that is wrong."""
     environ = dict(os.environ if environ is None else environ)
@@ -171,15 +184,7 @@ def load_settings(config_file: str | os.PathLike | None = None, environ: dict[st
     if path is None and Path(DEFAULT_CONFIG_FILE).exists():
         path = DEFAULT_CONFIG_FILE
     if path is not None:
-        path = Path(path)
-        if not path.exists():
-            raise ConfigError(f"config file {path} does not exist (given by --config or VIGIL_CONFIG)")
-        try:
-            from_file = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-        if not isinstance(from_file, dict):
-            raise ConfigError(f"{path}: the top level must be a mapping of settings")
+        from_file = read_yaml_mapping(Path(path), "config file", "given by --config or VIGIL_CONFIG")
     origin = f"{path or 'defaults'} + VIGIL_* environment"
     try:
         return VigilSettings.model_validate(_deep_merge(from_file, _environment_overrides(environ)))

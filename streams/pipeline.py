@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from streams.config import VigilSettings
+from streams.config import ConfigError, VigilSettings
 from streams.runner import StageRunner
 from streams.sink import IndexStage
 from streams.stores import Store, open_store
@@ -64,7 +64,8 @@ def crawl_sources(settings: VigilSettings, sources_file: Path, source_ids: list[
     registry = load_sources(sources_file)
     unknown = set(source_ids or []) - set(registry)
     if unknown:
-        raise KeyError(f"no source {', '.join(sorted(unknown))} in {sources_file} (known: {', '.join(sorted(registry))})")
+        raise ConfigError(f"no source {', '.join(sorted(unknown))} in {sources_file} "
+                          f"(known: {', '.join(sorted(registry))})")
     sources = [registry[i] for i in (source_ids or registry)]
     context = multiprocessing.get_context("spawn")
     results = context.Queue()

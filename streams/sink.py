@@ -1,7 +1,7 @@
 """The index stage: classified documents in, upserted into the store; rejected documents dead-lettered."""
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from datetime import datetime, timezone
 
 from streams.runner import Result, Stage
@@ -16,7 +16,7 @@ class IndexStage(Stage[ClassifiedDocument]):
     def __init__(self, store: Store, input_topic: str):
         self.store = store
         self.input_topic = input_topic
-        self.fetch_to_indexed_s: list[float] = []  # latency from fetch to searchable, per document
+        self.fetch_to_indexed_s: deque[float] = deque(maxlen=100_000)  # fetch-to-searchable latency, recent docs
 
     def process(self, items: list[ClassifiedDocument], stats: Counter) -> list[Result]:
         errors = self.store.upsert(items)  # TransientError propagates: the runner backs off and retries

@@ -109,6 +109,7 @@ class LocalConsumer(Consumer):
         self._lease_s = lease_s
         self._member = uuid.uuid4().hex
         self._positions: dict[tuple[str, int], int] = {}
+        self._polls = 0
 
     def _claim_partitions(self) -> None:
         """Renew our leases and take partitions that are free or whose holder stopped renewing."""
@@ -143,7 +144,10 @@ class LocalConsumer(Consumer):
         while True:
             self._claim_partitions()
             records: list[Record] = []
-            for (topic, partition), position in self._positions.items():
+            owned = list(self._positions.items())
+            self._polls += 1
+            shift = self._polls % len(owned) if owned else 0
+            for (topic, partition), position in owned[shift:] + owned[:shift]:  # rotate: no partition starves
                 rows = self._conn.execute(
                     "SELECT offset, key, value, headers FROM messages WHERE topic = ? AND partition = ? AND offset >= ? "
                     "ORDER BY offset LIMIT ?",
