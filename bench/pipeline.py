@@ -47,11 +47,11 @@ def main(copies: int) -> None:
             settings = VigilSettings.model_validate({"data_dir": str(work / name), "classifier": {"model": str(model)},
                                                      **extra})
             summary = run_once(settings, sources, scrapy_overrides=LOCAL_SITE_SPEED, progress=lambda _: None)
-            total = sum(summary.seconds.values())
+            total = summary.total_s
             rate = summary.documents / total
-            stages = ", ".join(f"{stage} {summary.documents / s:.0f}/s" for stage, s in summary.seconds.items())
+            stages = ", ".join(f"{stage} {s:.1f}s" for stage, s in summary.done_after_s.items())
             print(f"{name}: {summary.documents} documents in {total:.1f}s = {rate:.1f} documents/s end to end "
-                  f"(ratio to classifier alone {rate / baseline:.2f}); stages: {stages}; fetch to searchable "
+                  f"(ratio to classifier alone {rate / baseline:.2f}); stages done after: {stages}; fetch to searchable "
                   f"median {summary.fetch_to_searchable_s['median']:.1f}s, max {summary.fetch_to_searchable_s['max']:.1f}s")
 
 

@@ -52,7 +52,7 @@ def sentences(text: str) -> list[Window]:
 
 class TextClassifier:
     def __init__(self, model, tokenizer, *, name: str, version: str, thresholds: dict[str, float],
-                 max_length: int = 128, batch_size: int = 8, max_windows: int = 8):
+                 max_length: int = 128, batch_size: int = 8, max_windows: int = 8, threads: int | None = None):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
@@ -63,13 +63,14 @@ class TextClassifier:
         self.max_length = max_length
         self.batch_size = batch_size
         self.max_windows = max_windows
+        # torch's thread count applies to the thread that sets it, so forward() applies it where it runs;
+        # others may change this attribute (to leave a core to a crawler running alongside).
+        self.threads = threads or torch.get_num_threads()
 
     @classmethod
     def from_pretrained(cls, path_or_id: str | Path, settings: ClassifierSettings | None = None) -> "TextClassifier":
         """Load a model directory (or hub id); thresholds: vigil.json, then settings' overrides."""
         settings = settings or ClassifierSettings()
-        if settings.threads:
-            torch.set_num_threads(settings.threads)
         tokenizer = AutoTokenizer.from_pretrained(str(path_or_id))
         model = AutoModelForSequenceClassification.from_pretrained(str(path_or_id))
         meta = {}
@@ -84,7 +85,7 @@ class TextClassifier:
                              f"(model labels: {sorted(model.config.id2label.values())})")
         return cls(model, tokenizer, name=meta.get("name") or Path(str(path_or_id)).name, version=version,
                    thresholds=thresholds, max_length=settings.max_length, batch_size=settings.batch_size,
-                   max_windows=settings.max_windows)
+                   max_windows=settings.max_windows, threads=settings.threads)
 
     # -- preprocess -------------------------------------------------------------------------------
     def windows(self, text: str) -> list[Window]:
@@ -117,6 +118,8 @@ class TextClassifier:
 
     # -- forward ----------------------------------------------------------------------------------
     def forward(self, encoded: dict) -> torch.Tensor:
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
         with torch.inference_mode():
             return self.model(**encoded).logits
 
@@ -137,32 +140,41 @@ class TextClassifier:
         per_text = [self.windows(text) for text in texts]
         flat = [w.text for windows in per_text for w in windows]
         window_scores = self.score_texts(flat) if flat else np.zeros((0, len(self.labels)))
-        predictions, offset = [], 0
-        for text, windows in zip(texts, per_text):
+        predictions, blocks, offset = [], [], 0
+        for windows in per_text:
             block = window_scores[offset:offset + len(windows)]
             offset += len(windows)
-            doc_scores = block.max(axis=0)
-            scores = {label: round(float(s), 6) for label, s in zip(self.labels, doc_scores)}
+            scores = {label: round(float(s), 6) for label, s in zip(self.labels, block.max(axis=0))}
             labels = [label for label in self.labels if scores[label] >= self.thresholds[label]]
-            evidence = self.explain(text, windows, block, labels) if explain and labels else []
-            predictions.append(Prediction(scores=scores, labels=labels, flagged=bool(labels), evidence=evidence))
+            predictions.append(Prediction(scores=scores, labels=labels, flagged=bool(labels)))
+            blocks.append(block)
+        if explain:
+            self.explain(per_text, blocks, predictions)
         return predictions
 
-    def explain(self, text: str, windows: list[Window], window_scores: np.ndarray, labels: list[str]) -> list[dict]:
-        """For each flagged label, the sentences of its strongest window that score highest on their own."""
-        evidence = []
-        for label in labels:
-            column = self.labels.index(label)
-            best = int(window_scores[:, column].argmax())
-            window = windows[best]
-            spans = [Window(window.start + s.start, window.start + s.end, s.text) for s in sentences(window.text)]
-            if not spans:
-                continue
-            sentence_scores = self.score_texts([s.text for s in spans])[:, column]
-            for i in np.argsort(-sentence_scores)[:EVIDENCE_PER_LABEL]:
-                if evidence and sentence_scores[i] < self.thresholds[label] / 2 and any(
-                        e["label"] == label for e in evidence):
-                    break  # keep weak sentences out once the label has its strongest one
-                evidence.append({"label": label, "text": spans[i].text.strip(), "score": round(float(sentence_scores[i]), 6),
-                                 "start": spans[i].start, "end": spans[i].end, "window": best})
-        return evidence
+    def explain(self, per_text: list[list[Window]], blocks: list[np.ndarray], predictions: list[Prediction]) -> None:
+        """For each flagged label, the sentences of its strongest window that score highest on their own.
+        The sentences of every flagged document are scored in one batched pass."""
+        candidates = []  # (prediction, label, column, window index, sentence span in document offsets)
+        for windows, block, prediction in zip(per_text, blocks, predictions):
+            for label in prediction.labels:
+                column = self.labels.index(label)
+                best = int(block[:, column].argmax())
+                window = windows[best]
+                for s in sentences(window.text):
+                    candidates.append((prediction, label, column, best,
+                                       Window(window.start + s.start, window.start + s.end, s.text)))
+        if not candidates:
+            return
+        scores = self.score_texts([c[4].text for c in candidates])
+        by_label: dict[tuple[int, str], list[tuple[float, int, Window]]] = {}
+        for (prediction, label, column, best, span), row in zip(candidates, scores):
+            by_label.setdefault((id(prediction), label), []).append((float(row[column]), best, span))
+        for prediction in predictions:
+            for label in prediction.labels:
+                ranked = sorted(by_label.get((id(prediction), label), []), key=lambda c: -c[0])
+                for n, (score, best, span) in enumerate(ranked[:EVIDENCE_PER_LABEL]):
+                    if n and score < self.thresholds[label] / 2:
+                        break  # keep weak sentences out once the label has its strongest one
+                    prediction.evidence.append({"label": label, "text": span.text.strip(), "score": round(score, 6),
+                                                "start": span.start, "end": span.end, "window": best})

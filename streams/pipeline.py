@@ -95,11 +95,14 @@ class Summary:
     flagged: int = 0
     indexed: int = 0
     dead_lettered: int = 0
-    seconds: dict[str, float] = field(default_factory=dict)
+    done_after_s: dict[str, float] = field(default_factory=dict)  # when each stage finished, from the start
     fetch_to_searchable_s: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def total_s(self) -> float:
+        return max(self.done_after_s.values(), default=0.0)
+
     def lines(self) -> list[str]:
-        total = sum(self.seconds.values()) or 1e-9
         latency = self.fetch_to_searchable_s
         return [
             f"sources crawled      {self.sources}",
@@ -108,48 +111,74 @@ class Summary:
             f"classified           {self.classified} ({self.flagged} flagged)",
             f"indexed              {self.indexed}",
             f"dead-lettered        {self.dead_lettered}",
-            "time                 " + ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
-            + f" (total {total:.1f}s, {self.documents / total:.1f} documents/s end to end)",
+            "stages done after    " + ", ".join(f"{k} {v:.1f}s" for k, v in self.done_after_s.items())
+            + f" ({self.documents / max(self.total_s, 1e-9):.1f} documents/s end to end)",
             f"fetch to searchable  median {latency.get('median', 0):.1f}s, max {latency.get('max', 0):.1f}s",
         ]
 
 
 def run_once(settings: VigilSettings, sources_file: Path, source_ids: list[str] | None = None,
              scrapy_overrides: dict | None = None, progress=print) -> Summary:
-    """The scheduled-job mode: crawl each source once, drain classify and index, summarise."""
+    """The scheduled-job mode: crawl each source once while classify and index run alongside,
+    then let each stage drain what the one before it produced, and summarise."""
     transport, store = open_transport(settings), open_store(settings)
     summary = Summary()
     try:
         setup(settings, transport, store)
-        progress(f"crawling {sources_file} ...")
+        crawled, classified = threading.Event(), threading.Event()
+        classify = classify_runner(settings, transport)
+        index = index_runner(settings, transport, store)
         started = time.monotonic()
-        stats = crawl_sources(settings, sources_file, source_ids, scrapy_overrides)
-        summary.seconds["crawl"] = time.monotonic() - started
+        failures: list[BaseException] = []
+
+        def run_stage(runner: StageRunner, upstream: threading.Event, done: threading.Event | None):
+            try:
+                runner.run(until_drained=True, upstream_done=upstream)
+            except BaseException as exc:  # surfaced in the caller's thread below
+                failures.append(exc)
+                classify.stop.set()
+                index.stop.set()
+            finally:
+                summary.done_after_s[runner.stage.name] = time.monotonic() - started
+                if done is not None:
+                    done.set()
+        workers = [threading.Thread(target=run_stage, args=(classify, crawled, classified), name="classify"),
+                   threading.Thread(target=run_stage, args=(index, classified, None), name="index")]
+        for worker in workers:
+            worker.start()
+        progress(f"crawling {sources_file} (classify and index run alongside) ...")
+        classifier = classify.stage.classifier
+        all_threads = classifier.threads
+        if settings.classifier.threads is None:  # leave a core to the crawler process while it runs
+            classifier.threads = max(1, all_threads - 1)
+        try:
+            stats = crawl_sources(settings, sources_file, source_ids, scrapy_overrides)
+        except BaseException:
+            classify.stop.set()
+            index.stop.set()
+            raise
+        finally:
+            summary.done_after_s["crawl"] = time.monotonic() - started
+            classifier.threads = all_threads
+            crawled.set()
+            for worker in workers:
+                worker.join()
+        if failures:
+            raise failures[0]
+        summary.done_after_s = {k: summary.done_after_s[k] for k in ("crawl", "classify", "index")}
         summary.sources = len(stats)
         for crawl_stats in stats.values():
             summary.pages += crawl_stats.get("response_received_count", 0)
             summary.documents += crawl_stats.get("vigil/published", 0)
             summary.refused += sum(v for k, v in crawl_stats.items() if k.startswith("vigil/refused/"))
-        progress(f"  {summary.documents} documents from {summary.pages} pages")
-
-        progress("classifying ...")
-        started = time.monotonic()
-        classify = classify_runner(settings, transport).run(until_drained=True)
-        summary.seconds["classify"] = time.monotonic() - started
-        summary.classified = classify["processed"]
-        progress(f"  {summary.classified} classified, {classify['flagged']} flagged")
-
-        progress("indexing ...")
-        started = time.monotonic()
-        runner = index_runner(settings, transport, store)
-        index = runner.run(until_drained=True)
         store.refresh()
-        summary.seconds["index"] = time.monotonic() - started
-        summary.indexed, summary.flagged = index["indexed"], index["flagged"]
-        summary.dead_lettered = classify["dead_lettered"] + index["dead_lettered"]
-        latencies = runner.stage.fetch_to_indexed_s
+        summary.classified = classify.stats["processed"]
+        summary.indexed, summary.flagged = index.stats["indexed"], index.stats["flagged"]
+        summary.dead_lettered = classify.stats["dead_lettered"] + index.stats["dead_lettered"]
+        latencies = index.stage.fetch_to_indexed_s
         if latencies:
             summary.fetch_to_searchable_s = {"median": statistics.median(latencies), "max": max(latencies)}
+        progress(f"  {summary.documents} documents, {summary.classified} classified, {summary.indexed} indexed")
     finally:
         store.close()
         transport.close()

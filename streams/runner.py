@@ -70,8 +70,10 @@ class StageRunner:
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
 
-    def run(self, until_drained: bool = False, idle_limit_s: float = 60.0) -> Counter:
-        """Run until stopped; with until_drained, until the input is consumed to its end."""
+    def run(self, until_drained: bool = False, upstream_done: threading.Event | None = None,
+            idle_limit_s: float = 60.0) -> Counter:
+        """Run until stopped; with until_drained, until the input is consumed to its end (once
+        upstream_done is set, when the stage feeding the input runs at the same time)."""
         idle_since = time.monotonic()
         try:
             while not self.stop.is_set():
@@ -85,6 +87,9 @@ class StageRunner:
                     idle_since = time.monotonic()
                     continue
                 if until_drained:
+                    if upstream_done is not None and not upstream_done.is_set():
+                        idle_since = time.monotonic()
+                        continue
                     if self.consumer.lag() == 0:
                         break
                     if time.monotonic() - idle_since > idle_limit_s:

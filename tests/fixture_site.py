@@ -89,8 +89,12 @@ class _Handler(BaseHTTPRequestHandler):
 class FixtureSite:
     def __init__(self, big_bytes: int = 200 * 1024 * 1024):
         self.hits: dict[str, int] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, routes(big_bytes), self.hits))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, routes(big_bytes), self.hits),
+                                          bind_and_activate=False)
         self.server.daemon_threads = True
+        self.server.request_queue_size = 128  # the default 5 drops connections under a crawler's concurrency
+        self.server.server_bind()
+        self.server.server_activate()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

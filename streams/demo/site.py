@@ -81,12 +81,17 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # socketserver's default of 5 drops connections under a crawler's concurrency
+
+
 class DemoSite:
     """The demo site on a free loopback port, in a background thread; use as a context manager."""
 
     def __init__(self, port: int = 0, copies: int = 1):
         self.site, self.pages = load_pages(copies)
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), partial(_Handler, render(self.site, self.pages)))
+        self.server = _Server(("127.0.0.1", port), partial(_Handler, render(self.site, self.pages)))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

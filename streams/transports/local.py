@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS leases (
 
 def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    # Handed between threads (a stage is built in one and run in another), never used by two at once.
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.executescript(SCHEMA)
@@ -110,6 +111,7 @@ class LocalConsumer(Consumer):
         self._member = uuid.uuid4().hex
         self._positions: dict[tuple[str, int], int] = {}
         self._polls = 0
+        self._claimed_at = 0.0
 
     def _claim_partitions(self) -> None:
         """Renew our leases and take partitions that are free or whose holder stopped renewing."""
@@ -142,7 +144,11 @@ class LocalConsumer(Consumer):
     def poll(self, max_records, timeout_s):
         deadline = time.monotonic() + timeout_s
         while True:
-            self._claim_partitions()
+            # Leases are renewed every third of their life (a write, so not on every poll); a member
+            # without partitions looks for free ones each time.
+            if not self._positions or time.monotonic() - self._claimed_at > self._lease_s / 3:
+                self._claim_partitions()
+                self._claimed_at = time.monotonic()
             records: list[Record] = []
             owned = list(self._positions.items())
             self._polls += 1
