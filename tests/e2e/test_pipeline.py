@@ -1,12 +1,15 @@
 """The whole pipeline over the demo site: crawl -> classify -> index -> search, on both backends."""
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from classifiers.default import ensure_default_model
 from streams.demo.run import LOCAL_SITE_SPEED
 from streams.demo.site import DemoSite
-from streams.pipeline import run_once
+from streams.pipeline import run_forever, run_once
 from streams.stores import SearchQuery, open_store
 from tests.conftest import FAST_GROUP
 
@@ -59,4 +62,30 @@ def test_violating_pages_are_flagged_and_news_is_not(pipeline_settings, tmp_path
     # A second crawl of unchanged pages re-delivers the same documents: no duplicates anywhere.
     assert again.indexed == summary.indexed
     assert store.search(SearchQuery(limit=1)).total == len(pages) + 1
+    store.close()
+
+
+def test_continuous_mode_crawls_classifies_and_indexes_until_stopped(settings, default_model, tmp_path):
+    settings.classifier.model = str(default_model)
+    stop = threading.Event()
+    with DemoSite() as site:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(site.sources_yaml())
+        result = {}
+        worker = threading.Thread(target=lambda: result.update(
+            run_forever(settings, sources, stop, scrapy_overrides=LOCAL_SITE_SPEED)))
+        worker.start()
+        store = open_store(settings)
+        expected = {p.path for p in site.pages if p.expect == "flag"}
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            flagged = {hit.url[len(site.url):] for hit in store.search(SearchQuery(flagged=True, limit=100)).hits}
+            if expected <= flagged:
+                break
+            time.sleep(0.5)
+        stop.set()  # as SIGTERM does
+        worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert expected <= flagged
+    assert result["classify.processed"] >= len(site.pages) and result["index.indexed"] >= len(site.pages)
     store.close()
