@@ -9,7 +9,8 @@ from streams.config import VigilSettings
 
 
 def scrapy_settings(settings: VigilSettings):
-    """Scrapy's project settings with the fields Vigil's settings control applied on top."""
+    """Scrapy's project settings with the fields Vigil's settings control applied on top (these
+    settings may have been built in code rather than read from the file and environment)."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
     from scrapy.utils.project import get_project_settings
 

@@ -1,13 +1,18 @@
 """Scrapy settings for Vigil's crawlers: safe and polite by default.
 
-`vigil crawl` overrides the ones Vigil's own settings control (user agent, robots, limits)."""
+The ones Vigil's own settings control (user agent, robots, limits) come from them, so
+`scrapy crawl` honours vigil.yaml and VIGIL_* variables as `vigil crawl` does."""
+
+from streams.config import load_settings
+
+_vigil = load_settings()
 
 BOT_NAME = "vigil"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
 
-USER_AGENT = "VigilBot/0.1 (+trust-and-safety research; obeys robots.txt)"
-ROBOTSTXT_OBEY = True
+USER_AGENT = _vigil.crawler.user_agent
+ROBOTSTXT_OBEY = _vigil.crawler.obey_robots
 
 # Politeness: few parallel requests per site, delays that adapt to the server's latency.
 CONCURRENT_REQUESTS = 16
@@ -18,9 +23,9 @@ AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
 # Limits on every download; the size limit also bounds decompressed bodies (gzip bombs).
-DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
-DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = _vigil.crawler.max_response_bytes
+DOWNLOAD_WARNSIZE = DOWNLOAD_MAXSIZE // 2
+DOWNLOAD_TIMEOUT = _vigil.crawler.download_timeout_s
 REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 2
 VIGIL_ALLOWED_CONTENT_TYPES = ["text/html", "application/xhtml+xml", "text/plain"]
@@ -34,7 +39,7 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.PublishPipeline": 800,
 }
 
-LOG_LEVEL = "INFO"
+LOG_LEVEL = _vigil.log_level
 # No listening ports: crawls run unattended, often beside other services.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -13,7 +14,7 @@ class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Stable id; documents carry it.")
-    kind: str = Field("site", description="Spider that crawls it (`scrapy crawl KIND`).")
+    kind: Literal["site"] = Field("site", description="Spider that crawls it (`scrapy crawl KIND`).")
     start_urls: list[str] = Field(min_length=1)
     allowed_domains: list[str] = Field(default_factory=list, description="Default: the start URLs' hosts.")
     max_depth: int = Field(2, ge=0, description="Link hops from a start URL.")

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -33,3 +34,20 @@ def test_search_on_an_empty_store(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
     assert main(["search", "anything"]) == 0
     assert "0 matches" in capsys.readouterr().out
+
+
+def test_search_json_prints_one_object_per_hit(tmp_path, capsys, monkeypatch):
+    from streams.stores.sqlite import SqliteStore
+    from tests.factories import classified, raw_document
+
+    store = SqliteStore(tmp_path / "store.sqlite")
+    store.upsert([classified(raw_document("https://e.org/a", "join the brigade now"), {"recruitment": 0.9}),
+                  classified(raw_document("https://e.org/b", "police report"), {"recruitment": 0.1})])
+    store.close()
+    monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
+    assert main(["search", "--flagged", "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    hit = json.loads(lines[0])
+    assert {"id", "url", "title", "source", "lang", "flagged", "labels", "scores"} <= set(hit)
+    assert hit["url"] == "https://e.org/a" and hit["labels"] == ["recruitment"]
