@@ -28,6 +28,12 @@ class VigilSpider(scrapy.Spider):
         self.crawl_job = job or f"{source}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.pages = 0  # pages yielded, against the source's max_pages budget
 
+    async def start(self):
+        # Scrapy exempts start requests from its duplicate filter; a start page linked from its own
+        # pages (a home page) would then be fetched and published twice.
+        for url in self.start_urls:
+            yield scrapy.Request(url, dont_filter=False)
+
     def page_item(self, response: TextResponse) -> PageItem:
         self.pages += 1
         return PageItem(
