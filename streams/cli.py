@@ -12,6 +12,8 @@ from pathlib import Path
 
 from streams.config import ConfigError, VigilSettings, load_settings, settings_as_yaml
 from streams.errors import TransientError
+from streams.schemas import Decision
+from streams.stores.base import REVIEW_STATUSES
 
 DESCRIPTION = """Vigil finds terrorist recruitment and propaganda on the public web and puts every
 flag in front of a person. Stages: crawl (Scrapy) -> vigil.raw -> classify -> vigil.classified
@@ -94,8 +96,6 @@ def cmd_crawl(args) -> int:
 
 
 def _run_stage(args, runner) -> int:
-    stop = _stop_on_signals()
-    runner.stop = stop
     stats = runner.run(until_drained=args.once)
     print(json.dumps({runner.stage.name: dict(stats)}, indent=2))
     return 0
@@ -108,7 +108,7 @@ def cmd_classify(args) -> int:
     settings = _settings(args)
     transport = open_transport(settings)
     transport.ensure_topics([settings.topics.raw, settings.topics.classified, settings.topics.dlq])
-    return _run_stage(args, classify_runner(settings, transport))
+    return _run_stage(args, classify_runner(settings, transport, _stop_on_signals()))
 
 
 def cmd_index(args) -> int:
@@ -120,7 +120,7 @@ def cmd_index(args) -> int:
     transport, store = open_transport(settings), open_store(settings)
     transport.ensure_topics([settings.topics.classified, settings.topics.dlq])
     store.setup()
-    return _run_stage(args, index_runner(settings, transport, store))
+    return _run_stage(args, index_runner(settings, transport, store, _stop_on_signals()))
 
 
 def cmd_search(args) -> int:
@@ -260,14 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--lang", help="language code, e.g. en, ru, ar")
     search.add_argument("--since", type=_date, help="fetched at or after (ISO date/time)")
     search.add_argument("--until", type=_date, help="fetched at or before (ISO date/time)")
-    search.add_argument("--review-status", choices=["unreviewed", "confirmed", "dismissed", "escalated"])
+    search.add_argument("--review-status", choices=REVIEW_STATUSES)
     search.add_argument("--limit", type=int, default=20, help="hits to show (default 20)")
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
 
     review = command("review", cmd_review, "Record an analyst's decision on a document (kept with who and when; "
                      "published to the reviews topic for retraining).")
     review.add_argument("id", help="document id (from vigil search)")
-    review.add_argument("--decision", required=True, choices=["confirmed", "dismissed", "escalated"])
+    review.add_argument("--decision", required=True, choices=[decision.value for decision in Decision])
     review.add_argument("--reviewer", required=True, help="who decided")
     review.add_argument("--labels", help="corrected labels, comma-separated ('' for none)")
     review.add_argument("--note", default="", help="free-text note")

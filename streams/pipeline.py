@@ -125,9 +125,9 @@ def run_once(settings: VigilSettings, sources_file: Path, source_ids: list[str] 
     summary = Summary()
     try:
         setup(settings, transport, store)
-        crawled, classified = threading.Event(), threading.Event()
-        classify = classify_runner(settings, transport)
-        index = index_runner(settings, transport, store)
+        crawled, classified, stop = threading.Event(), threading.Event(), threading.Event()
+        classify = classify_runner(settings, transport, stop)
+        index = index_runner(settings, transport, store, stop)
         started = time.monotonic()
         failures: list[BaseException] = []
 
@@ -136,8 +136,7 @@ def run_once(settings: VigilSettings, sources_file: Path, source_ids: list[str] 
                 runner.run(until_drained=True, upstream_done=upstream)
             except BaseException as exc:  # surfaced in the caller's thread below
                 failures.append(exc)
-                classify.stop.set()
-                index.stop.set()
+                stop.set()
             finally:
                 summary.done_after_s[runner.stage.name] = time.monotonic() - started
                 if done is not None:
@@ -154,8 +153,7 @@ def run_once(settings: VigilSettings, sources_file: Path, source_ids: list[str] 
         try:
             stats = crawl_sources(settings, sources_file, source_ids, scrapy_overrides)
         except BaseException:
-            classify.stop.set()
-            index.stop.set()
+            stop.set()
             raise
         finally:
             summary.done_after_s["crawl"] = time.monotonic() - started

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import abc
 import logging
-import signal
 import threading
 import time
 from collections import Counter
@@ -61,14 +60,6 @@ class StageRunner:
         self.settings = settings
         self.stop = stop or threading.Event()
         self.stats: Counter = Counter()
-
-    def install_signal_handlers(self) -> None:
-        """SIGTERM/SIGINT: finish the batch in hand, commit, exit."""
-        def handler(signum, frame):
-            log.info("%s: signal %d, finishing the current batch", self.stage.name, signum)
-            self.stop.set()
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
 
     def run(self, until_drained: bool = False, upstream_done: threading.Event | None = None,
             idle_limit_s: float = 60.0) -> Counter:

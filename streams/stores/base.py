@@ -5,9 +5,9 @@ import abc
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from streams.schemas import ClassifiedDocument, ReviewEvent, utcnow
+from streams.schemas import ClassifiedDocument, Decision, ReviewEvent, utcnow
 
-REVIEW_STATUSES = ("unreviewed", "confirmed", "dismissed", "escalated")
+REVIEW_STATUSES = ("unreviewed", *(decision.value for decision in Decision))
 
 
 def to_index_document(doc: ClassifiedDocument) -> dict:

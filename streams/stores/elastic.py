@@ -92,22 +92,18 @@ class ElasticsearchStore(Store):
             # `doc` updates content fields only; `upsert` seeds review fields for a new document.
             actions.append({"_op_type": "update", "_index": self.alias, "_id": body["id"], "doc": body,
                             "upsert": {**body, "review": {"status": "unreviewed"}}})
+        items = self._call("bulk", lambda: list(helpers.streaming_bulk(
+            self.client, actions, raise_on_error=False, raise_on_exception=True, max_retries=0, chunk_size=500)))
         errors: dict[str, Exception] = {}
-        try:
-            for ok, item in helpers.streaming_bulk(self.client, actions, raise_on_error=False,
-                                                   raise_on_exception=True, max_retries=0, chunk_size=500):
-                if ok:
-                    continue
-                result = item["update"]
-                status = result.get("status", 0)
-                reason = json.dumps(result.get("error"))[:1000]
-                if status in (429, 502, 503, 504):
-                    raise TransientError(f"Elasticsearch rejected the bulk for load ({status}): {reason}")
-                errors[result["_id"]] = RejectedError(f"Elasticsearch refused document {result['_id']} ({status}): {reason}")
-        except (ApiError, TransportError) as exc:
-            if _transient(exc):
-                raise TransientError(f"Elasticsearch at {self.settings.url}: bulk failed: {exc}") from exc
-            raise
+        for ok, item in items:
+            if ok:
+                continue
+            result = item["update"]
+            status = result.get("status", 0)
+            reason = json.dumps(result.get("error"))[:1000]
+            if status in (429, 502, 503, 504):
+                raise TransientError(f"Elasticsearch rejected the bulk for load ({status}): {reason}")
+            errors[result["_id"]] = RejectedError(f"Elasticsearch refused document {result['_id']} ({status}): {reason}")
         return [errors.get(doc.document.id) for doc in docs]
 
     def apply_review(self, event: ReviewEvent):
