@@ -49,14 +49,21 @@ class ElasticsearchSettings(Section):
     plain_json: bool = Field(
         False, description="Send plain application/json instead of versioned media types (OpenSearch, proxies, test servers)."
     )
-    alias: str = Field("vigil", description="Alias analysts search; indices are named <alias>-NNNNNN.")
+    alias: str = Field("vigil", description="Read alias analysts and Kibana search; documents live in "
+                       "<alias>-flagged-NNNNNN and <alias>-unflagged-NNNNNN behind write aliases.")
     api_key: SecretStr | None = Field(None, description="API key (id:key base64 form).")
     username: str | None = Field(None, description="Basic-auth user.")
     password: SecretStr | None = Field(None, description="Basic-auth password.")
     ca_certs: Path | None = Field(None, description="CA certificate file for TLS.")
     verify_certs: bool = Field(True, description="Verify the server's TLS certificate.")
     request_timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
-    templates_dir: Path | None = Field(None, description="Where the index templates live (default: deploy/elasticsearch).")
+    templates_dir: Path | None = Field(None, description="Where the templates and policies live (default: deploy/elasticsearch).")
+    bulk_chunk_size: int = Field(500, ge=1, description="Documents per bulk request.")
+    bulk_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest bulk request body.")
+    bulk_concurrency: int = Field(1, ge=1, description="Bulk requests in flight at once per index stage.")
+    bulk_retries: int = Field(3, ge=0, description="Retries of items Elasticsearch answers 429 (too busy) before "
+                              "the batch is retried as a whole.")
+    bulk_backoff_s: float = Field(1.0, gt=0, description="First wait before re-sending 429-rejected items (doubles).")
 
 
 class ClassifierSettings(Section):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import abc
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from streams.schemas import ClassifiedDocument, Decision, ReviewEvent, utcnow
 
@@ -16,6 +17,7 @@ def to_index_document(doc: ClassifiedDocument) -> dict:
     raw.pop("schema_", None)
     return {
         **raw,
+        "domain": urlsplit(doc.document.canonical_url).hostname or "",
         "model_name": doc.model_name,
         "model_version": doc.model_version,
         "scores": doc.scores,

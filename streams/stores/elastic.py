@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 
 from elastic_transport import Urllib3HttpNode
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
@@ -12,13 +13,13 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 from streams.config import ElasticsearchSettings
 from streams.errors import RejectedError, TransientError
 from streams.schemas import ClassifiedDocument, ReviewEvent
+from streams.stores.elastic_layout import DEFAULT_DIRECTORY, RETENTION_CLASSES, Layout
 from streams.stores.base import Hit, SearchQuery, SearchResult, Store, review_fields, to_index_document
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "deploy" / "elasticsearch"
-TEXT_FIELDS = ["title^2", "title.en^2", "title.ru^2", "title.ar^2", "title.zh^2", "text", "text.en", "text.ru",
-               "text.ar", "text.zh"]
+LANGUAGE_FIELDS = ("en", "ru", "ar", "fa", "zh")
+TEXT_FIELDS = ["title^2", *(f"title.{lang}^2" for lang in LANGUAGE_FIELDS), "text", *(f"text.{lang}" for lang in LANGUAGE_FIELDS)]
 _VERSIONED = re.compile(r"application/vnd\.elasticsearch\+([a-z-]+)\s*;\s*compatible-with=\d+")
 
 
@@ -36,7 +37,9 @@ class PlainJsonNode(Urllib3HttpNode):
 
 
 def make_client(settings: ElasticsearchSettings) -> Elasticsearch:
-    options: dict = {"request_timeout": settings.request_timeout_s, "verify_certs": settings.verify_certs}
+    # 429 is left out of the client's immediate retries: bulk re-sends those items with backoff instead.
+    options: dict = {"request_timeout": settings.request_timeout_s, "verify_certs": settings.verify_certs,
+                     "retry_on_status": (502, 503, 504)}
     if settings.plain_json:
         options["node_class"] = PlainJsonNode
     if settings.ca_certs:
@@ -55,13 +58,17 @@ def _transient(exc: Exception) -> bool:
 
 
 class ElasticsearchStore(Store):
+    """Documents in two retention classes (see elastic_layout); updates go to the index a document is in,
+    so rollover never duplicates a document and reviews reach documents in older indices."""
+
     name = "elasticsearch"
 
     def __init__(self, settings: ElasticsearchSettings):
         self.settings = settings
         self.alias = settings.alias
+        self.layout = Layout(settings.alias, settings.templates_dir or DEFAULT_DIRECTORY)
         self.client = make_client(settings)
-        self.templates_dir = settings.templates_dir or DEFAULT_TEMPLATES_DIR
+        self._source_first_seen: dict[str, str] = {}
 
     def _call(self, what: str, action):
         try:
@@ -71,47 +78,142 @@ class ElasticsearchStore(Store):
                 raise TransientError(f"Elasticsearch at {self.settings.url}: {what} failed: {exc}") from exc
             raise
 
-    def index_template(self) -> dict:
-        template = json.loads((self.templates_dir / "index-template.json").read_text(encoding="utf-8"))
-        template["index_patterns"] = [f"{self.alias}-*"]
-        return template
+    def has_lifecycle_management(self) -> bool:
+        try:
+            self._call("check ILM", self.client.ilm.get_status)
+            return True
+        except ApiError:  # OpenSearch and the test server have no ILM API
+            return False
 
     def setup(self):
-        """Install (or upgrade in place) the index template, then create the first index behind the alias."""
-        self._call("put template", lambda: self.client.indices.put_index_template(
-            name=self.alias, **self.index_template()))
-        if not self._call("check alias", lambda: self.client.indices.exists_alias(name=self.alias)):
-            self._call("create index", lambda: self.client.indices.create(
-                index=f"{self.alias}-000001", aliases={self.alias: {"is_write_index": True}}))
-            log.info("created index %s-000001 behind alias %s", self.alias, self.alias)
+        """Install or upgrade in place: lifecycle policies, component and index templates, the first index
+        of each retention class behind its write alias, the alerts index. Safe to run again."""
+        layout, client = self.layout, self.client
+        lifecycle = self.has_lifecycle_management()
+        if lifecycle:
+            for name, body in layout.lifecycle_policies().items():
+                self._call(f"put lifecycle policy {name}", lambda: client.ilm.put_lifecycle(name=name, **body))
+        else:
+            log.warning("%s has no index lifecycle management (ILM): retention policies not installed, "
+                        "documents are kept until deleted", self.settings.url)
+        for name, body in layout.component_templates().items():
+            self._call(f"put component template {name}",
+                       lambda: client.cluster.put_component_template(name=name, **body))
+        for name, body in layout.index_templates(lifecycle).items():
+            self._call(f"put index template {name}", lambda: client.indices.put_index_template(name=name, **body))
+        mappings = layout.document_mappings()
+        for retention in RETENTION_CLASSES:
+            write_alias = layout.write_alias(retention)
+            if self._call("check alias", lambda: client.indices.exists_alias(name=write_alias)):
+                # Templates only shape new indices; new fields reach the existing ones here.
+                self._call("upgrade mappings", lambda: client.indices.put_mapping(index=write_alias, **mappings))
+            else:
+                self._call("create index", lambda: client.indices.create(
+                    index=layout.first_index(retention), aliases={write_alias: {"is_write_index": True}}))
+                log.info("created %s behind write alias %s", layout.first_index(retention), write_alias)
+        if not self._call("check alerts index", lambda: client.indices.exists(index=layout.alerts_index)):
+            self._call("create alerts index", lambda: client.indices.create(index=layout.alerts_index))
+
+    def _locate(self, ids: list[str], source: list[str] | bool) -> dict[str, dict]:
+        """Where each existing document lives: id -> hit (`_index`, `_source`), copies in other indices
+        listed under `duplicates`. One search per batch, over the read alias."""
+        if not ids:
+            return {}
+        result = self._call("locate", lambda: self.client.search(
+            index=self.alias, query={"ids": {"values": ids}}, size=len(ids) * 2, _source=source))
+        found: dict[str, dict] = {}
+        for hit in result["hits"]["hits"]:
+            kept = found.get(hit["_id"])
+            if kept is None:
+                found[hit["_id"]] = {**hit, "duplicates": []}
+            elif self.layout.retention_of(hit["_index"]) == "flagged":  # the long-kept copy wins
+                found[hit["_id"]] = {**hit, "duplicates": [kept["_index"], *kept["duplicates"]]}
+            else:
+                kept["duplicates"].append(hit["_index"])
+        return found
+
+    def _first_seen(self, docs: list[ClassifiedDocument]) -> dict[str, str]:
+        """When each source was first indexed (for "high score from a new source"), looked up once per source."""
+        unknown = sorted({doc.document.source for doc in docs} - set(self._source_first_seen))
+        if unknown:
+            result = self._call("source first seen", lambda: self.client.search(
+                index=self.alias, size=0, query={"terms": {"source": unknown}},
+                aggs={"sources": {"terms": {"field": "source", "size": len(unknown)},
+                                  "aggs": {"first": {"min": {"field": "fetched_at"}}}}}))
+            for bucket in result["aggregations"]["sources"]["buckets"]:
+                first = bucket["first"].get("value_as_string") or bucket["first"].get("value")
+                if isinstance(first, (int, float)):
+                    first = datetime.fromtimestamp(first / 1000, timezone.utc).isoformat()
+                self._source_first_seen[bucket["key"]] = first
+            for doc in sorted(docs, key=lambda d: d.document.fetched_at):
+                self._source_first_seen.setdefault(doc.document.source, doc.document.fetched_at.isoformat())
+        return self._source_first_seen
+
+    def _bulk(self, actions: list[dict]) -> list[tuple[bool, dict]]:
+        """Bulk with Elasticsearch's backpressure honoured: items answered 429 are retried with backoff
+        (bulk_retries times) before the batch counts as a transient failure."""
+        options = dict(chunk_size=self.settings.bulk_chunk_size, max_chunk_bytes=self.settings.bulk_max_bytes,
+                       raise_on_error=False, raise_on_exception=True, max_retries=self.settings.bulk_retries,
+                       initial_backoff=self.settings.bulk_backoff_s, max_backoff=self.settings.bulk_backoff_s * 16)
+        workers = min(self.settings.bulk_concurrency, -(-len(actions) // self.settings.bulk_chunk_size))
+        if workers <= 1:
+            return self._call("bulk", lambda: list(helpers.streaming_bulk(self.client, actions, **options)))
+        slices = [actions[i::workers] for i in range(workers)]
+        with ThreadPoolExecutor(workers) as pool:
+            parts = pool.map(lambda part: self._call(
+                "bulk", lambda: list(helpers.streaming_bulk(self.client, part, **options))), slices)
+            return [item for part in parts for item in part]
 
     def upsert(self, docs: list[ClassifiedDocument]):
+        layout = self.layout
+        existing = self._locate([doc.document.id for doc in docs], source=["review"])
+        first_seen = self._first_seen(docs)
         actions = []
         for doc in docs:
-            body = to_index_document(doc)
-            # `doc` updates content fields only; `upsert` seeds review fields for a new document.
-            actions.append({"_op_type": "update", "_index": self.alias, "_id": body["id"], "doc": body,
-                            "upsert": {**body, "review": {"status": "unreviewed"}}})
-        items = self._call("bulk", lambda: list(helpers.streaming_bulk(
-            self.client, actions, raise_on_error=False, raise_on_exception=True, max_retries=0, chunk_size=500)))
+            body = {**to_index_document(doc), "source_first_seen": first_seen[doc.document.source]}
+            found = existing.get(body["id"])
+            stays = found is not None and (layout.retention_of(found["_index"]) != "unflagged" or not doc.flagged)
+            if stays:
+                # `doc` updates content fields only; review fields stay as analysts left them.
+                actions.append({"_op_type": "update", "_index": found["_index"], "_id": body["id"], "doc": body})
+                stale = found["duplicates"]
+            else:
+                review = (found or {}).get("_source", {}).get("review", {"status": "unreviewed"})
+                retention = "flagged" if doc.flagged or review["status"] != "unreviewed" else "unflagged"
+                actions.append({"_op_type": "update", "_index": layout.write_alias(retention), "_id": body["id"],
+                                "doc": body, "upsert": {**body, "review": review}})
+                stale = [found["_index"], *found["duplicates"]] if found else []
+            # A document newly flagged moves to the long-kept class; its old copy goes after the new one is written.
+            actions.extend({"_op_type": "delete", "_index": index, "_id": body["id"]} for index in stale)
         errors: dict[str, Exception] = {}
-        for ok, item in items:
-            if ok:
+        for ok, item in self._bulk(actions):
+            operation, result = next(iter(item.items()))
+            if ok or operation == "delete":  # a copy already gone is fine
                 continue
-            result = item["update"]
             status = result.get("status", 0)
             reason = json.dumps(result.get("error"))[:1000]
             if status in (429, 502, 503, 504):
-                raise TransientError(f"Elasticsearch rejected the bulk for load ({status}): {reason}")
+                raise TransientError(f"Elasticsearch rejected the bulk for load ({status}) after "
+                                     f"{self.settings.bulk_retries} retries: {reason}")
             errors[result["_id"]] = RejectedError(f"Elasticsearch refused document {result['_id']} ({status}): {reason}")
         return [errors.get(doc.document.id) for doc in docs]
 
     def apply_review(self, event: ReviewEvent):
-        try:
-            self._call("review", lambda: self.client.update(
-                index=self.alias, id=event.document_id, doc={"review": review_fields(event)}))
-        except NotFoundError:
-            raise KeyError(event.document_id) from None
+        found = self._locate([event.document_id], source=True).get(event.document_id)
+        if found is None:
+            raise KeyError(event.document_id)
+        review = review_fields(event)
+        if self.layout.retention_of(found["_index"]) == "unflagged":
+            # Reviewed documents are kept as long as flagged ones: move it, then drop the old copy.
+            self._call("review", lambda: self.client.index(
+                index=self.layout.write_alias("flagged"), id=event.document_id,
+                document={**found["_source"], "review": review}))
+            for index in (found["_index"], *found["duplicates"]):
+                self._call("review", lambda: self.client.options(ignore_status=404).delete(
+                    index=index, id=event.document_id))
+            return
+        self._call("review", lambda: self.client.update(
+            index=found["_index"], id=event.document_id, doc={"review": review}))
 
     def get(self, doc_id):
         result = self._call("search", lambda: self.client.search(

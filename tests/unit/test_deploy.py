@@ -1,10 +1,10 @@
 """The deployment files are read by tools we cannot run here (no Docker engine): check them offline."""
-import json
 from pathlib import Path
 
 import yaml
 
 from streams.config import load_settings
+from streams.stores.elastic_layout import Layout, field_paths
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -23,12 +23,35 @@ def test_compose_services_and_the_settings_they_pass():
     assert commands == {"setup": "setup", "scheduler": "run", "classifier": "classify", "indexer": "index"}
 
 
-def test_index_template_is_a_composable_template_for_the_alias():
-    template = json.loads((DEPLOY / "elasticsearch" / "index-template.json").read_text())
-    assert template["index_patterns"] == ["vigil-*"]
-    properties = template["template"]["mappings"]["properties"]
-    for field in ("id", "url", "title", "text", "source", "lang", "flagged", "labels", "scores", "max_score",
-                  "fetched_at", "model_version", "evidence", "review"):
-        assert field in properties
-    assert set(properties["text"]["fields"]) >= {"en", "ru", "ar", "zh"}
-    assert properties["review"]["properties"]["status"]["type"] == "keyword"
+def test_index_templates_compose_the_component_templates_for_each_retention_class():
+    layout = Layout()
+    templates, components = layout.index_templates(), layout.component_templates()
+    for retention in ("flagged", "unflagged"):
+        template = templates[f"vigil-{retention}"]
+        assert template["index_patterns"] == [f"vigil-{retention}-*"]
+        assert set(template["composed_of"]) <= set(components)
+        assert template["template"]["aliases"] == {"vigil": {}}  # every index joins the read alias
+        assert template["template"]["settings"]["index"]["lifecycle"]["name"] in layout.lifecycle_policies()
+    assert "lifecycle" not in layout.index_templates(lifecycle=False)["vigil-flagged"]["template"]["settings"]["index"]
+    fields = field_paths(layout.document_mappings())
+    for field in ("id", "url", "domain", "title", "text.en", "text.ru", "text.ar", "text.fa", "text.zh", "source",
+                  "lang", "flagged", "labels", "scores.recruitment", "max_score", "fetched_at", "model_version",
+                  "evidence.text", "review.status", "review.reviewer", "review.decided_at", "review.note"):
+        assert field in fields
+
+
+def test_templates_are_renamed_for_another_alias():
+    layout = Layout(alias="osint")
+    templates = layout.index_templates()
+    assert set(templates) == {"osint-flagged", "osint-unflagged", "osint-alerts"}
+    assert templates["osint-flagged"]["composed_of"] == ["osint-analysis", "osint-documents", "osint-review"]
+    assert templates["osint-flagged"]["template"]["aliases"] == {"osint": {}}
+    assert templates["osint-flagged"]["template"]["settings"]["index"]["lifecycle"] == {
+        "name": "osint-flagged", "rollover_alias": "osint-flagged"}
+    assert layout.retention_of("osint-unflagged-000003") == "unflagged" and layout.retention_of("other") is None
+
+
+def test_unflagged_documents_expire_before_flagged_ones():
+    policies = Layout().lifecycle_policies()
+    days = {name: int(p["policy"]["phases"]["delete"]["min_age"].rstrip("d")) for name, p in policies.items()}
+    assert days["vigil-unflagged"] < days["vigil-flagged"]
