@@ -61,6 +61,13 @@ def cmd_setup(args) -> int:
     setup(settings, transport, store)
     print(f"topics ready on {transport.name}; store ready on {store.name}"
           + (f" (alias {settings.elasticsearch.alias})" if settings.elasticsearch.url else ""))
+    kibana_url = args.kibana or settings.kibana.url
+    if kibana_url:
+        from streams.kibana import import_saved_objects
+
+        answer = import_saved_objects(settings, kibana_url)
+        print(f"Kibana at {kibana_url}: {answer['successCount']} saved objects imported (data view "
+              f"'{settings.elasticsearch.alias}', 6 saved searches, the 'Vigil: what is being flagged' dashboard)")
     return 0
 
 
@@ -286,7 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--train-layers", type=int, default=1, help="encoder layers to train from the top (default 1)")
     train.add_argument("--seed", type=int, default=13)
 
-    command("setup", cmd_setup, "Create the topics and install the index template and alias (idempotent).")
+    setup = command("setup", cmd_setup, "Create the topics; install or upgrade the Elasticsearch templates, lifecycle "
+                    "policies and aliases; with --kibana, import the data view, saved searches and dashboard "
+                    "(idempotent: run it again after an upgrade).")
+    setup.add_argument("--kibana", metavar="URL", help="Kibana to import deploy/kibana/vigil.ndjson into "
+                       "(default: kibana.url)")
     command("config", cmd_config, "Print every setting in effect, as YAML (secrets masked).")
     return parser
 

@@ -66,6 +66,15 @@ class ElasticsearchSettings(Section):
     bulk_backoff_s: float = Field(1.0, gt=0, description="First wait before re-sending 429-rejected items (doubles).")
 
 
+class KibanaSettings(Section):
+    url: str | None = Field(None, description="Kibana URL for `vigil setup --kibana` (it authenticates with the "
+                            "elasticsearch section's credentials and CA).")
+    space: str | None = Field(None, description="Kibana space to import into (default: the default space).")
+    review_url: str | None = Field(
+        None, description="Link for a document id in Kibana, {{value}} standing for the id (e.g. "
+        "https://review.example/documents/{{value}}). Unset: the id opens the document in Discover.")
+
+
 class ClassifierSettings(Section):
     model: str = Field(
         "default",
@@ -112,6 +121,7 @@ class VigilSettings(Section):
     topics: TopicSettings = Field(default_factory=TopicSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
+    kibana: KibanaSettings = Field(default_factory=KibanaSettings)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     crawler: CrawlerSettings = Field(default_factory=CrawlerSettings)
     stage: StageSettings = Field(default_factory=StageSettings)
