@@ -182,6 +182,24 @@ def cmd_review(args) -> int:
     return 0
 
 
+def cmd_dlq(args) -> int:
+    from streams import dead_letters
+    from streams.transports import open_transport
+
+    settings = _settings(args)
+    transport = open_transport(settings)
+    transport.ensure_topics([settings.topics.dlq])
+    if args.action == "show":
+        print("\n".join(dead_letters.inspect(settings, transport, args.latest, _stop_on_signals()).lines()))
+        return 0
+    counts = dead_letters.redrive(settings, transport, args.stage, _stop_on_signals())
+    print(json.dumps(dict(counts), indent=2))
+    if counts["left_for_next_run"]:
+        print("some messages failed again while re-driving: is the fix deployed? Run again once it is.",
+              file=sys.stderr)
+    return 0
+
+
 def cmd_train(args) -> int:
     from classifiers.default import ENCODER_PACKAGE, HEAD_DIR, encoder_dir
     from classifiers.train import default_recipe, read_examples, train
@@ -278,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--reviewer", required=True, help="who decided")
     review.add_argument("--labels", help="corrected labels, comma-separated ('' for none)")
     review.add_argument("--note", default="", help="free-text note")
+
+    dlq = command("dlq", cmd_dlq, "The dead-letter topic: `show` counts letters by stage and error and lists "
+                  "the latest; `redrive` sends them back to the topics they came from, after a fix.")
+    dlq.add_argument("action", choices=["show", "redrive"])
+    dlq.add_argument("--stage", help="redrive only this stage's letters (crawl, classify, index)")
+    dlq.add_argument("--latest", type=int, default=10, help="show: how many recent letters to list (default 10)")
 
     train = command("train", cmd_train, "Train a classifier head on a frozen Hugging Face encoder; writes a model "
                     "directory from_pretrained loads (or only the head). --default rebuilds the bundled model.")
