@@ -102,7 +102,10 @@ def cmd_crawl(args) -> int:
     return 0
 
 
-def _run_stage(args, runner) -> int:
+def _run_stage(args, settings: VigilSettings, runner) -> int:
+    from streams.metrics import serve_metrics
+
+    serve_metrics(settings.metrics, [runner])
     stats = runner.run(until_drained=args.once)
     print(json.dumps({runner.stage.name: dict(stats)}, indent=2))
     return 0
@@ -115,7 +118,7 @@ def cmd_classify(args) -> int:
     settings = _settings(args)
     transport = open_transport(settings)
     transport.ensure_topics([settings.topics.raw, settings.topics.classified, settings.topics.dlq])
-    return _run_stage(args, classify_runner(settings, transport, _stop_on_signals()))
+    return _run_stage(args, settings, classify_runner(settings, transport, _stop_on_signals()))
 
 
 def cmd_index(args) -> int:
@@ -127,7 +130,7 @@ def cmd_index(args) -> int:
     transport, store = open_transport(settings), open_store(settings)
     transport.ensure_topics([settings.topics.classified, settings.topics.dlq])
     store.setup()
-    return _run_stage(args, index_runner(settings, transport, store, _stop_on_signals()))
+    return _run_stage(args, settings, index_runner(settings, transport, store, _stop_on_signals()))
 
 
 def cmd_search(args) -> int:
@@ -197,6 +200,19 @@ def cmd_dlq(args) -> int:
     if counts["left_for_next_run"]:
         print("some messages failed again while re-driving: is the fix deployed? Run again once it is.",
               file=sys.stderr)
+    return 0
+
+
+def cmd_alerts(args) -> int:
+    from streams.stores import open_store
+
+    store = open_store(_settings(args))
+    alerts = store.recent_alerts(args.limit)
+    store.close()
+    for alert in alerts:
+        print(json.dumps(alert, ensure_ascii=False) if args.json else f"{alert['created_at'][:19]}  {alert['message']}")
+    if not alerts and not args.json:
+        print("no flag-rate alerts")
     return 0
 
 
@@ -302,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("action", choices=["show", "redrive"])
     dlq.add_argument("--stage", help="redrive only this stage's letters (crawl, classify, index)")
     dlq.add_argument("--latest", type=int, default=10, help="show: how many recent letters to list (default 10)")
+
+    alerts = command("alerts", cmd_alerts, "List recent flag-rate alerts (a source or label whose flag rate jumped "
+                     "above its baseline; thresholds in the alerts settings).")
+    alerts.add_argument("--limit", type=int, default=20)
+    alerts.add_argument("--json", action="store_true", help="one JSON object per alert")
 
     train = command("train", cmd_train, "Train a classifier head on a frozen Hugging Face encoder; writes a model "
                     "directory from_pretrained loads (or only the head). --default rebuilds the bundled model.")

@@ -115,6 +115,20 @@ class StageSettings(Section):
     backoff_max_s: float = Field(30.0, gt=0, description="Longest wait between retries.")
 
 
+class MetricsSettings(Section):
+    port: int | None = Field(None, ge=0, le=65535, description="Serve Prometheus metrics on this port. Unset: off.")
+    address: str = Field("127.0.0.1", description="Address the metrics endpoint listens on (0.0.0.0 in containers).")
+
+
+class AlertSettings(Section):
+    enabled: bool = Field(True, description="Watch flag rates per source and per label while indexing.")
+    window_minutes: int = Field(60, ge=1, description="Length of the window a flag rate is counted over.")
+    baseline_windows: int = Field(24, ge=1, description="Earlier windows the current one is compared with.")
+    min_flags: int = Field(10, ge=1, description="Fewest flags in a window that can raise an alert.")
+    spike_factor: float = Field(3.0, gt=1, description="Alert when the window's flag rate is this many times "
+                                "the baseline rate.")
+
+
 class VigilSettings(Section):
     data_dir: Path = Field(Path(".vigil"), description="Embedded log, embedded store, built models, keys.")
     log_level: str = Field("INFO", description="Python logging level.")
@@ -125,6 +139,8 @@ class VigilSettings(Section):
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     crawler: CrawlerSettings = Field(default_factory=CrawlerSettings)
     stage: StageSettings = Field(default_factory=StageSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
 
 SECTIONS = {name for name, field in VigilSettings.model_fields.items() if isinstance(field.default_factory, type)}

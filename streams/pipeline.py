@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from streams.alerts import FlagRateMonitor
 from streams.config import ConfigError, VigilSettings
+from streams.metrics import serve_metrics
 from streams.runner import StageRunner
 from streams.sink import IndexStage
 from streams.stores import Store, open_store
@@ -45,7 +47,8 @@ def classify_runner(settings: VigilSettings, transport: Transport, stop: threadi
 
 def index_runner(settings: VigilSettings, transport: Transport, store: Store,
                  stop: threading.Event | None = None) -> StageRunner:
-    stage = IndexStage(store, settings.topics.classified)
+    monitor = FlagRateMonitor(settings.alerts) if settings.alerts.enabled else None
+    stage = IndexStage(store, settings.topics.classified, monitor)
     return StageRunner(stage, transport.consumer([stage.input_topic], "vigil-index"), transport.producer(),
                        settings.topics.dlq, settings.stage, stop)
 
@@ -200,6 +203,7 @@ def run_forever(settings: VigilSettings, sources_file: Path, stop: threading.Eve
         runners.append(classify_runner(settings, transport, stop))
     if "index" in stages:
         runners.append(index_runner(settings, transport, store, stop))
+    serve_metrics(settings.metrics, runners)
     threads = [threading.Thread(target=r.run, name=r.stage.name, daemon=True) for r in runners]
     for thread in threads:
         thread.start()

@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 from streams.config import StageSettings
 from streams.errors import TransientError
+from streams.metrics import BATCH_SECONDS
 from streams.schemas import DeadLetter, Message, MessageError
 from streams.transports.base import Consumer, Producer, Record
 
@@ -60,6 +61,7 @@ class StageRunner:
         self.settings = settings
         self.stop = stop or threading.Event()
         self.stats: Counter = Counter()
+        self.last_lag: int | None = None  # read by the metrics endpoint from another thread
 
     def run(self, until_drained: bool = False, upstream_done: threading.Event | None = None,
             idle_limit_s: float = 60.0) -> Counter:
@@ -73,15 +75,19 @@ class StageRunner:
                 if records is None:
                     break
                 if records:
+                    started = time.monotonic()
                     if not self._handle(records):
                         break  # stopped during a retry: nothing committed, the batch is redelivered
+                    BATCH_SECONDS.labels(self.stage.name).observe(time.monotonic() - started)
+                    self.last_lag = self.consumer.lag()
                     idle_since = time.monotonic()
                     continue
+                self.last_lag = self.consumer.lag()
                 if until_drained:
                     if upstream_done is not None and not upstream_done.is_set():
                         idle_since = time.monotonic()
                         continue
-                    if self.consumer.lag() == 0:
+                    if self.last_lag == 0:
                         break
                     if time.monotonic() - idle_since > idle_limit_s:
                         log.warning("%s: no messages and no partition assignment for %.0fs; stopping",

@@ -108,6 +108,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def search(self, query: SearchQuery) -> SearchResult: ...
 
+    @abc.abstractmethod
+    def write_alert(self, alert: dict) -> None:
+        """Store an alert document (by its id: writing it again replaces it)."""
+
+    @abc.abstractmethod
+    def recent_alerts(self, limit: int = 20) -> list[dict]:
+        """The newest alerts first."""
+
     def refresh(self) -> None:
         """Make recent writes searchable (Elasticsearch refreshes on an interval)."""
 

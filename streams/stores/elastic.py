@@ -215,6 +215,15 @@ class ElasticsearchStore(Store):
         self._call("review", lambda: self.client.update(
             index=found["_index"], id=event.document_id, doc={"review": review}))
 
+    def write_alert(self, alert):
+        self._call("write alert", lambda: self.client.index(index=self.layout.alerts_index, id=alert["id"],
+                                                            document=alert))
+
+    def recent_alerts(self, limit=20):
+        result = self._call("alerts", lambda: self.client.search(
+            index=self.layout.alerts_index, sort=[{"created_at": "desc"}], size=limit))
+        return [hit["_source"] for hit in result["hits"]["hits"]]
+
     def get(self, doc_id):
         result = self._call("search", lambda: self.client.search(
             index=self.alias, query={"ids": {"values": [doc_id]}}, size=1))
@@ -222,7 +231,7 @@ class ElasticsearchStore(Store):
         return hits[0]["_source"] if hits else None
 
     def refresh(self):
-        self._call("refresh", lambda: self.client.indices.refresh(index=self.alias))
+        self._call("refresh", lambda: self.client.indices.refresh(index=f"{self.alias},{self.layout.alerts_index}"))
 
     def search(self, query: SearchQuery) -> SearchResult:
         must, filters = [], []

@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS documents (
     fetched_at TEXT, review TEXT NOT NULL DEFAULT '{"status": "unreviewed"}');
 CREATE TABLE IF NOT EXISTS scores (id TEXT, label TEXT, score REAL, over INTEGER, PRIMARY KEY (id, label));
 CREATE INDEX IF NOT EXISTS scores_label ON scores (label, score);
+CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, created_at TEXT, body TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fulltext USING fts5(
     id UNINDEXED, title, text, tokenize = 'porter unicode61 remove_diacritics 2');
 """
@@ -86,6 +87,14 @@ class SqliteStore(Store):
             if not updated:
                 raise KeyError(event.document_id)
         self._write(write)
+
+    def write_alert(self, alert):
+        self._write(lambda conn: conn.execute("INSERT OR REPLACE INTO alerts VALUES (?, ?, ?)",
+                                              (alert["id"], alert["created_at"], json.dumps(alert))))
+
+    def recent_alerts(self, limit=20):
+        rows = self._conn.execute("SELECT body FROM alerts ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+        return [json.loads(row[0]) for row in rows]
 
     def get(self, doc_id):
         row = self._conn.execute("SELECT body, review FROM documents WHERE id = ?", (doc_id,)).fetchone()

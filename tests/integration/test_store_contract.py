@@ -85,3 +85,15 @@ def test_reindexing_never_duplicates_or_overwrites_reviews(store):
 def test_review_of_unknown_document_is_an_error(store):
     with pytest.raises(KeyError):
         store.apply_review(ReviewEvent(document_id="0" * 32, reviewer="a", decision=Decision.dismissed))
+
+
+def test_alerts_are_stored_once_per_id_newest_first(store):
+    older = {"id": "a1", "kind": "source", "key": "forum", "window_start": "2026-11-01T12:00:00+00:00",
+             "window_end": "2026-11-01T13:00:00+00:00", "documents": 50, "flags": 20, "flag_rate": 0.4,
+             "baseline_rate": 0.02, "ratio": 20.0, "message": "spike", "created_at": "2026-11-01T12:10:00+00:00"}
+    newer = {**older, "id": "a2", "key": "blog", "created_at": "2026-11-01T12:20:00+00:00"}
+    for alert in (older, newer, {**older, "flags": 25}):
+        store.write_alert(alert)
+    store.refresh()
+    alerts = store.recent_alerts()
+    assert [a["id"] for a in alerts] == ["a2", "a1"] and alerts[1]["flags"] == 25

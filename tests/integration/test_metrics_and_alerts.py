@@ -1,0 +1,48 @@
+"""The index stage on Kafka + Elasticsearch exposes Prometheus metrics and stores flag-rate alerts."""
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from streams.metrics import serve_metrics
+from streams.pipeline import index_runner, setup
+from streams.stores import open_store
+from streams.transports import open_transport
+from tests.conftest import FAST_GROUP
+from tests.factories import classified, raw_document
+
+pytestmark = pytest.mark.integration
+
+
+def test_index_stage_metrics_and_a_flag_rate_alert(settings, kafka_bootstrap, elasticsearch_url):
+    settings.kafka.bootstrap, settings.kafka.client = kafka_bootstrap, dict(FAST_GROUP)
+    settings.elasticsearch.url = elasticsearch_url
+    settings.alerts.min_flags = 3
+    settings.metrics.port = 0  # any free port
+    transport, store = open_transport(settings), open_store(settings)
+    setup(settings, transport, store)
+    docs = [classified(raw_document(f"https://flood.example/{i}", f"text {i}", source="flood"),
+                       {"recruitment": 0.9 if i < 6 else 0.1}) for i in range(10)]
+    producer = transport.producer()
+    for doc in docs:
+        producer.send(settings.topics.classified, doc.to_bytes(), key=doc.document.id.encode())
+    producer.close()
+
+    runner = index_runner(settings, transport, store)
+    server = serve_metrics(settings.metrics, [runner])
+    try:
+        stats = runner.run(until_drained=True)
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+    finally:
+        server.shutdown()
+    assert stats["indexed"] == 10 and stats["alerts"] == 2  # the new source and the label
+    assert 'vigil_stage_messages_total{outcome="indexed",stage="index"} 10.0' in text
+    assert 'vigil_stage_messages_total{outcome="flagged",stage="index"} 6.0' in text
+    assert 'vigil_stage_consumer_lag{stage="index"} 0.0' in text
+    assert 'vigil_stage_batch_seconds_count{stage="index"}' in text
+    store.refresh()
+    alerts = store.recent_alerts()
+    assert {(a["kind"], a["key"]) for a in alerts} == {("source", "flood"), ("label", "recruitment")}
+    assert all(a["flags"] == 6 and a["documents"] == 10 for a in alerts)
