@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 DEFAULT_CONFIG_FILE = "vigil.yaml"
+SECRET_WORDS = ("password", "secret", "token", "key")  # Kafka client settings whose values are never shown
 
 
 class ConfigError(ValueError):
@@ -73,6 +74,7 @@ class KibanaSettings(Section):
     review_url: str | None = Field(
         None, description="Link for a document id in Kibana, {{value}} standing for the id (e.g. "
         "https://review.example/documents/{{value}}). Unset: the id opens the document in Discover.")
+    saved_objects: Path | None = Field(None, description="The saved objects file (default: deploy/kibana/vigil.ndjson).")
 
 
 class ClassifierSettings(Section):
@@ -153,6 +155,9 @@ def _environment_overrides(environ: dict[str, str]) -> dict[str, Any]:
         if not name.startswith("VIGIL_") or name == "VIGIL_CONFIG":
             continue
         key = name[len("VIGIL_"):].lower()
+        # kafka-python has no settings ending in _file, so VIGIL_KAFKA_..._FILE is always a secret file.
+        if key.endswith("_file") and not _is_field(key, client=False) and _is_field(key[:-len("_file")]):
+            key, value = key[:-len("_file")], _read_secret_file(name, value)
         section = next((s for s in SECTIONS if key.startswith(s + "_")), None)
         if section is None:
             overrides[key] = value
@@ -167,6 +172,24 @@ def _environment_overrides(environ: dict[str, str]) -> dict[str, Any]:
         else:
             raise ConfigError(f"{name}: {section} has no field {field!r} (fields: {', '.join(model.model_fields)})")
     return overrides
+
+
+def _is_field(key: str, client: bool = True) -> bool:
+    """Whether `section_field` (lower case, as in a variable name) names a setting (or, with client, any
+    Kafka client setting)."""
+    section = next((s for s in SECTIONS if key.startswith(s + "_")), None)
+    if section is None:
+        return key in VigilSettings.model_fields
+    fields = VigilSettings.model_fields[section].default_factory.model_fields
+    return key[len(section) + 1:] in fields or (client and section == "kafka")
+
+
+def _read_secret_file(name: str, path: str) -> str:
+    """`VIGIL_X_FILE=/run/secrets/x`: the setting's value is the file's content (Docker and Kubernetes secrets)."""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read the secret file {path}: {exc.strerror}") from None
 
 
 def _parse_structured(field: str, value: str) -> Any:
@@ -227,4 +250,9 @@ def load_settings(config_file: str | os.PathLike | None = None, environ: dict[st
 
 def settings_as_yaml(settings: VigilSettings) -> str:
     """The effective settings, secrets masked, as the YAML a config file would hold."""
-    return yaml.safe_dump(settings.model_dump(mode="json"), sort_keys=False)
+    data = settings.model_dump(mode="json")
+    client = data["kafka"]["client"]
+    for name in client:
+        if any(word in name for word in SECRET_WORDS):
+            client[name] = "**********"
+    return yaml.safe_dump(data, sort_keys=False)

@@ -20,9 +20,9 @@ def read_saved_objects(path: Path = SAVED_OBJECTS) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def saved_objects_for(settings: VigilSettings, path: Path = SAVED_OBJECTS) -> list[dict]:
+def saved_objects_for(settings: VigilSettings) -> list[dict]:
     """The shipped objects with the deployment's alias as the data view's pattern and its review link."""
-    objects = read_saved_objects(path)
+    objects = read_saved_objects(settings.kibana.saved_objects or SAVED_OBJECTS)
     for obj in objects:
         if obj["type"] == "index-pattern" and obj["id"] == DATA_VIEW_ID:
             obj["attributes"]["title"] = settings.elasticsearch.alias

@@ -53,3 +53,27 @@ def test_printed_settings_mask_secrets():
     settings = load_settings(environ={"VIGIL_ELASTICSEARCH_PASSWORD": "hunter2", "VIGIL_ELASTICSEARCH_USERNAME": "u"})
     assert "hunter2" not in settings_as_yaml(settings)
     assert settings.elasticsearch.password.get_secret_value() == "hunter2"
+
+
+def test_secrets_come_from_files_and_are_never_printed(tmp_path):
+    (tmp_path / "api-key").write_text("c2VjcmV0LWFwaS1rZXk=\n")
+    (tmp_path / "kafka").write_text("kafka-pass")
+    (tmp_path / "author").write_text("hmac-key")
+    settings = load_settings(environ={
+        "VIGIL_ELASTICSEARCH_API_KEY_FILE": str(tmp_path / "api-key"),
+        "VIGIL_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "VIGIL_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+        "VIGIL_KAFKA_SASL_PLAIN_USERNAME": "vigil", "VIGIL_KAFKA_SASL_PLAIN_PASSWORD_FILE": str(tmp_path / "kafka"),
+        "VIGIL_CRAWLER_AUTHOR_KEY_FILE": str(tmp_path / "author"),
+        "VIGIL_CRAWLER_SOURCES_FILE": "sources.yaml",  # a setting that ends in _FILE is itself, not a secret file
+    })
+    assert settings.elasticsearch.api_key.get_secret_value() == "c2VjcmV0LWFwaS1rZXk="
+    assert settings.crawler.author_key.get_secret_value() == "hmac-key"
+    assert str(settings.crawler.sources_file) == "sources.yaml"
+    assert settings.kafka.client == {"security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
+                                     "sasl_plain_username": "vigil", "sasl_plain_password": "kafka-pass"}
+    split_client_settings(settings.kafka.client)  # all real kafka-python settings
+    printed = settings_as_yaml(settings)
+    assert "kafka-pass" not in printed and "c2VjcmV0" not in printed and "hmac-key" not in printed
+    assert "sasl_plain_username: vigil" in printed
+    with pytest.raises(ConfigError, match="VIGIL_ELASTICSEARCH_PASSWORD_FILE: cannot read the secret file"):
+        load_settings(environ={"VIGIL_ELASTICSEARCH_PASSWORD_FILE": str(tmp_path / "missing")})

@@ -1,26 +1,111 @@
 """The deployment files are read by tools we cannot run here (no Docker engine): check them offline."""
 from pathlib import Path
 
-import yaml
+import json
+import re
+from importlib.resources import files
 
-from streams.config import load_settings
+import kubernetes_validate
+import yaml
+from jsonschema import Draft7Validator
+
+from streams.config import VigilSettings, load_settings
 from streams.stores.elastic_layout import Layout, field_paths
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+KUBERNETES_VERSION = "1.33.0"
 
 
-def test_compose_services_and_the_settings_they_pass():
-    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert {"kafka", "elasticsearch", "kibana", "setup", "scheduler", "classifier", "indexer"} <= set(services)
+def compose_file() -> dict:
+    return yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+
+
+def test_compose_file_validates_against_the_compose_specification():
+    schema = json.loads((files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json").read_text())
+    errors = sorted(Draft7Validator(schema).iter_errors(compose_file()), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors)
+
+
+def test_compose_services_and_the_settings_they_pass(tmp_path):
+    services = compose_file()["services"]
+    assert {"kafka", "certs", "elasticsearch", "users", "kibana", "setup", "scheduler", "classifier",
+            "indexer"} <= set(services)
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+    assert services["elasticsearch"]["environment"]["xpack.security.http.ssl.enabled"] == "true"
+    (tmp_path / "author_key").write_text("test-secret")
     for name in ("setup", "scheduler", "classifier", "indexer"):
-        environment = {k: v for k, v in services[name]["environment"].items()}
-        environment["VIGIL_CRAWLER_AUTHOR_KEY"] = "test-secret"
+        environment = {k: str(v) for k, v in services[name]["environment"].items()}
+        environment["VIGIL_CRAWLER_AUTHOR_KEY_FILE"] = str(tmp_path / "author_key")
         settings = load_settings(environ=environment)  # every VIGIL_* variable is a real setting
-        assert settings.kafka.bootstrap == "kafka:9092" and settings.elasticsearch.url.startswith("http://")
+        assert settings.kafka.bootstrap == "kafka:9092" and settings.elasticsearch.url.startswith("https://")
+        assert settings.topics.partitions == 6 and str(settings.elasticsearch.ca_certs) == "/certs/ca/ca.crt"
     commands = {name: services[name]["command"][0] for name in ("setup", "scheduler", "classifier", "indexer")}
     assert commands == {"setup": "setup", "scheduler": "run", "classifier": "classify", "indexer": "index"}
+    assert services["classifier"]["deploy"]["replicas"] >= 2
+    assert services["indexer"]["environment"]["VIGIL_ELASTICSEARCH_USERNAME"] == "vigil_indexer"
+    for name in ("kafka", "elasticsearch", "kibana", "classifier", "indexer", "scheduler"):
+        assert "test" in services[name]["healthcheck"], f"{name} has no health check"
+    roles = {path.stem for path in (DEPLOY / "elasticsearch" / "roles").glob("*.json")}
+    assert {"vigil_setup", "vigil_indexer", "vigil_reviewer", "vigil_analyst"} <= roles
+
+
+def kubernetes_documents():
+    for path in sorted((DEPLOY / "kubernetes").glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if document:
+                yield path.name, document
+
+
+def test_kubernetes_manifests_validate_against_the_schemas():
+    kinds = set()
+    for name, document in kubernetes_documents():
+        if document["kind"] == "Kustomization":
+            listed = set(document["resources"])
+            assert listed <= {path.name for path in (DEPLOY / "kubernetes").glob("*.yaml")}
+            continue
+        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)  # raises with the path on error
+        kinds.add(document["kind"])
+    assert {"Deployment", "HorizontalPodAutoscaler", "CronJob", "Job", "ConfigMap", "Secret", "NetworkPolicy"} <= kinds
+
+
+def test_kubernetes_workloads_use_real_settings_and_existing_volumes():
+    documents = {(d["kind"], d.get("metadata", {}).get("name")): d for _, d in kubernetes_documents()}
+    config = yaml.safe_load(documents[("ConfigMap", "vigil-config")]["data"]["vigil.yaml"])
+    VigilSettings.model_validate(config)
+    sources = yaml.safe_load(documents[("ConfigMap", "vigil-config")]["data"]["sources.yaml"])["sources"]
+    hpa = documents[("HorizontalPodAutoscaler", "vigil-classifier")]["spec"]
+    assert hpa["scaleTargetRef"]["name"] == "vigil-classifier" and hpa["maxReplicas"] <= config["topics"]["partitions"]
+    for source in sources:
+        cronjob = documents[("CronJob", f"vigil-crawl-{source['id']}")]["spec"]
+        assert cronjob["schedule"] == source["schedule"] and cronjob["concurrencyPolicy"] == "Forbid"
+    for (kind, name), document in documents.items():
+        if kind not in ("Deployment", "Job", "CronJob"):
+            continue
+        spec = document["spec"]
+        pod = (spec.get("jobTemplate", {}).get("spec") or spec)["template"]["spec"]
+        volumes = {volume["name"] for volume in pod["volumes"]}
+        for container in pod["containers"]:
+            assert {mount["name"] for mount in container["volumeMounts"]} <= volumes, name
+            environment = {e["name"]: e["value"] for e in container["env"] if e["name"].startswith("VIGIL_")}
+            secret_files = {k: v for k, v in environment.items() if k.endswith("_FILE") and k != "VIGIL_CONFIG"}
+            mounted = [mount["mountPath"] for mount in container["volumeMounts"]]
+            for variable, path in secret_files.items():
+                assert any(path.startswith(m + "/") for m in mounted), f"{name}: {variable} is not on a mounted volume"
+            load_settings(environ={k: v for k, v in environment.items()
+                                   if k not in secret_files and k != "VIGIL_CONFIG"})
+
+
+def test_grafana_dashboard_queries_metrics_the_stages_expose():
+    from streams.metrics import BATCH_SECONDS, OUTCOMES  # noqa: F401 (registers the metrics)
+
+    exposed = {"vigil_stage_messages_total", "vigil_stage_consumer_lag", "vigil_stage_batch_seconds_bucket", "up"}
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "vigil-stages.json").read_text())
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            names = set(re.findall(r"\b(vigil_[a-z_]+|up)\b", target["expr"]))
+            assert names and names <= exposed, (panel["title"], names - exposed)
+            for outcome in re.findall(r'outcome="([a-z_]+)"', target["expr"]):
+                assert outcome in OUTCOMES
 
 
 def test_index_templates_compose_the_component_templates_for_each_retention_class():
