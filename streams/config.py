@@ -110,6 +110,8 @@ class CrawlerSettings(Section):
 
 
 class StageSettings(Section):
+    group_prefix: str = Field("vigil", description="Consumer groups are <prefix>-classify and <prefix>-index "
+                              "(deployments sharing a Kafka cluster use different prefixes).")
     batch_size: int = Field(64, ge=1, description="Messages a stage takes per batch.")
     poll_timeout_s: float = Field(1.0, gt=0, description="How long a poll waits for messages.")
     max_attempts: int = Field(3, ge=1, description="Attempts at one message before it is dead-lettered.")

@@ -74,7 +74,7 @@ def inspect(settings: VigilSettings, transport: Transport, latest: int = 10,
             stop: threading.Event | None = None) -> DeadLetterReport:
     """Read the whole dead-letter topic without committing anything (a throwaway consumer group)."""
     report = DeadLetterReport(latest=deque(maxlen=latest))
-    group = f"vigil-dlq-inspect-{uuid.uuid4().hex[:8]}"
+    group = f"{settings.stage.group_prefix}-dlq-inspect-{uuid.uuid4().hex[:8]}"
     for _, records in _records(transport, settings.topics.dlq, group, settings, stop or threading.Event()):
         for record in records:
             letter = _letter(record)
@@ -95,8 +95,8 @@ def redrive(settings: VigilSettings, transport: Transport, stage: str | None = N
     counts: Counter = Counter()
     producer = transport.producer()
     try:
-        for consumer, records in _records(transport, settings.topics.dlq, f"vigil-dlq-redrive-{stage or 'all'}",
-                                          settings, stop):
+        group = f"{settings.stage.group_prefix}-dlq-redrive-{stage or 'all'}"
+        for consumer, records in _records(transport, settings.topics.dlq, group, settings, stop):
             for record in records:
                 letter = _letter(record)
                 if letter is None:

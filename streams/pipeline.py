@@ -41,7 +41,7 @@ def classify_runner(settings: VigilSettings, transport: Transport, stop: threadi
     classifier = TextClassifier.from_pretrained(resolve_model(settings.classifier.model, settings.data_dir),
                                                 settings.classifier)
     stage = ClassifyStage(classifier, settings.topics.raw, settings.topics.classified)
-    return StageRunner(stage, transport.consumer([stage.input_topic], "vigil-classify"), transport.producer(),
+    return StageRunner(stage, transport.consumer([stage.input_topic], f"{settings.stage.group_prefix}-classify"), transport.producer(),
                        settings.topics.dlq, settings.stage, stop)
 
 
@@ -49,7 +49,7 @@ def index_runner(settings: VigilSettings, transport: Transport, store: Store,
                  stop: threading.Event | None = None) -> StageRunner:
     monitor = FlagRateMonitor(settings.alerts) if settings.alerts.enabled else None
     stage = IndexStage(store, settings.topics.classified, monitor)
-    return StageRunner(stage, transport.consumer([stage.input_topic], "vigil-index"), transport.producer(),
+    return StageRunner(stage, transport.consumer([stage.input_topic], f"{settings.stage.group_prefix}-index"), transport.producer(),
                        settings.topics.dlq, settings.stage, stop)
 
 
