@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench bench-indexing bench-scaleout clean
 
 install: $(VENV)/.installed
 
@@ -28,5 +28,12 @@ test: install
 clean:
 	rm -rf $(VENV) .vigil .pytest_cache
 
+# Each prints its figures and the ratio to a baseline measured in the same run.
 bench: install
 	$(PY) bench/pipeline.py
+
+bench-indexing: install
+	$(PY) bench/indexing.py
+
+bench-scaleout: install
+	$(PY) bench/scaleout.py
