@@ -1,7 +1,8 @@
 """Flag-rate alerts: a window whose flag rate for a source or a label jumps well above its baseline.
 
 A spike is either a false-positive flood (a model or a site changed) or a real event; either way a
-person should look. Counting happens in the index stage, per window of indexing time; an alert is
+person should look. Without earlier windows there is no baseline and no alert (the saved search
+"High score from a new source" covers new sources). Counting happens in the index stage, per window of indexing time; an alert is
 written to the store's alerts (the `<alias>-alerts` index in Elasticsearch) and logged, once per
 source or label and window (its id is derived from them, so a restart does not duplicate it).
 """
@@ -79,17 +80,18 @@ class FlagRateMonitor:
         if current.flags < self.settings.min_flags:
             return None
         baseline_docs = sum(w.documents for w in earlier)
-        baseline_rate = sum(w.flags for w in earlier) / baseline_docs if baseline_docs else 0.0
+        if not baseline_docs:  # a spike is relative to history; new sources have their own saved search
+            return None
+        baseline_rate = sum(w.flags for w in earlier) / baseline_docs
         rate = current.flags / current.documents
-        if baseline_docs and rate < self.settings.spike_factor * baseline_rate:
+        if rate < self.settings.spike_factor * baseline_rate:
             return None
         if self._raised.get((kind, key)) == current.start:
             return None
         self._raised[(kind, key)] = current.start
         alert_id = hashlib.sha256(f"{kind}\n{key}\n{current.start.isoformat()}".encode()).hexdigest()[:32]
         ratio = rate / baseline_rate if baseline_rate else None
-        versus = (f"{ratio:.1f}x the baseline {baseline_rate:.1%}" if ratio else
-                  "no flags before" if baseline_docs else "no earlier documents (a new source or label)")
+        versus = f"{ratio:.1f}x the baseline {baseline_rate:.1%}" if ratio else "none flagged before"
         message = (f"flag-rate spike for {kind} {key!r}: {current.flags} of {current.documents} documents flagged "
                    f"({rate:.1%}) since {current.start:%Y-%m-%d %H:%M} UTC, {versus}")
         log.warning("ALERT %s", message)

@@ -19,7 +19,8 @@ from streams.stores.base import Hit, SearchQuery, SearchResult, Store, review_fi
 log = logging.getLogger(__name__)
 
 LANGUAGE_FIELDS = ("en", "ru", "ar", "fa", "zh")
-TEXT_FIELDS = ["title^2", *(f"title.{lang}^2" for lang in LANGUAGE_FIELDS), "text", *(f"text.{lang}" for lang in LANGUAGE_FIELDS)]
+TEXT_FIELDS = ["title^2", *(f"title.{lang}^2" for lang in LANGUAGE_FIELDS),
+               "text", *(f"text.{lang}" for lang in LANGUAGE_FIELDS)]
 _VERSIONED = re.compile(r"application/vnd\.elasticsearch\+([a-z-]+)\s*;\s*compatible-with=\d+")
 
 
@@ -105,8 +106,10 @@ class ElasticsearchStore(Store):
         for retention in RETENTION_CLASSES:
             write_alias = layout.write_alias(retention)
             if self._call("check alias", lambda: client.indices.exists_alias(name=write_alias)):
-                # Templates only shape new indices; new fields reach the existing ones here.
-                self._call("upgrade mappings", lambda: client.indices.put_mapping(index=write_alias, **mappings))
+                # Templates only shape new indices; new fields reach the existing ones (older ones too,
+                # since documents in them are still updated) here.
+                self._call("upgrade mappings", lambda: client.indices.put_mapping(
+                    index=f"{write_alias}-*", **mappings))
             else:
                 self._call("create index", lambda: client.indices.create(
                     index=layout.first_index(retention), aliases={write_alias: {"is_write_index": True}}))

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from streams.alerts import FlagRateMonitor
 from streams.metrics import serve_metrics
 from streams.pipeline import index_runner, setup
 from streams.stores import open_store
@@ -24,12 +26,18 @@ def test_index_stage_metrics_and_a_flag_rate_alert(settings, kafka_bootstrap, el
     setup(settings, transport, store)
     docs = [classified(raw_document(f"https://flood.example/{i}", f"text {i}", source="flood"),
                        {"recruitment": 0.9 if i < 6 else 0.1}) for i in range(10)]
+    # History: an earlier window in which the source flagged 1 document in 20.
+    earlier = FlagRateMonitor(settings.alerts)
+    earlier.observe([classified(raw_document(f"https://flood.example/old{i}", f"old {i}", source="flood"),
+                                {"recruitment": 0.9 if i == 0 else 0.1}) for i in range(20)],
+                    datetime.now(timezone.utc) - timedelta(hours=1))
     producer = transport.producer()
     for doc in docs:
         producer.send(settings.topics.classified, doc.to_bytes(), key=doc.document.id.encode())
     producer.close()
 
     runner = index_runner(settings, transport, store)
+    runner.stage.monitor = earlier
     server = serve_metrics(settings.metrics, [runner])
     try:
         stats = runner.run(until_drained=True)
@@ -37,7 +45,7 @@ def test_index_stage_metrics_and_a_flag_rate_alert(settings, kafka_bootstrap, el
             text = response.read().decode()
     finally:
         server.shutdown()
-    assert stats["indexed"] == 10 and stats["alerts"] == 2  # the new source and the label
+    assert stats["indexed"] == 10 and stats["alerts"] == 2  # the source and the label: 60% against 5%
     assert 'vigil_stage_messages_total{outcome="indexed",stage="index"} 10.0' in text
     assert 'vigil_stage_messages_total{outcome="flagged",stage="index"} 6.0' in text
     assert 'vigil_stage_consumer_lag{stage="index"} 0.0' in text
@@ -45,4 +53,4 @@ def test_index_stage_metrics_and_a_flag_rate_alert(settings, kafka_bootstrap, el
     store.refresh()
     alerts = store.recent_alerts()
     assert {(a["kind"], a["key"]) for a in alerts} == {("source", "flood"), ("label", "recruitment")}
-    assert all(a["flags"] == 6 and a["documents"] == 10 for a in alerts)
+    assert all(a["flags"] == 6 and a["documents"] == 10 and a["ratio"] == 12.0 for a in alerts)

@@ -28,12 +28,11 @@ def test_a_spike_over_the_baseline_raises_one_alert_per_window():
 
 def test_steady_rates_and_small_counts_do_not_alert():
     monitor = FlagRateMonitor(AlertSettings(window_minutes=60, baseline_windows=3, min_flags=5, spike_factor=3))
-    first = monitor.observe(batch("extremist.example", 100, 30), BASE_TIME)
-    assert {a.key for a in first} == {"extremist.example", "recruitment"}  # a new source that flags at once
-    for hour in range(1, 5):  # but a source that stays 30% flagged is no spike
+    for hour in range(5):  # no history at first, then a steady 30%: no spike
         assert monitor.observe(batch("extremist.example", 100, 30, hour * 100), BASE_TIME + timedelta(hours=hour)) == []
-    fresh = FlagRateMonitor(AlertSettings(min_flags=5))
-    assert fresh.observe(batch("new.example", 10, 4), BASE_TIME) == []  # under min_flags
-    alerts = fresh.observe(batch("new.example", 10, 1, 10), BASE_TIME + timedelta(minutes=1))
-    assert {a.key for a in alerts} == {"new.example", "recruitment"}
-    assert "no earlier documents" in alerts[0].message
+    quiet = FlagRateMonitor(AlertSettings(min_flags=5))
+    quiet.observe(batch("calm.example", 50, 0), BASE_TIME)
+    assert quiet.observe(batch("calm.example", 10, 4, 50), BASE_TIME + timedelta(hours=1)) == []  # under min_flags
+    alerts = quiet.observe(batch("calm.example", 10, 1, 60), BASE_TIME + timedelta(hours=1, minutes=1))
+    assert {a.key for a in alerts} == {"calm.example", "recruitment"}
+    assert "none flagged before" in alerts[0].message and alerts[0].ratio is None
