@@ -25,40 +25,13 @@ import transformers
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
+from classifiers.datasets import Example
 from classifiers.labels import DEFINITIONS
 from classifiers.model import VIGIL_FILE
 from classifiers.seed import seed_examples
 
 log = logging.getLogger(__name__)
 HEAD_FILE = "head.safetensors"
-
-
-@dataclass
-class Example:
-    text: str
-    labels: frozenset[str]
-    group: str  # examples of one group never straddle the train/validation split
-    slice: str = ""
-
-
-def read_examples(path: Path) -> list[Example]:
-    """JSON lines or CSV with `text` and `labels` (a list, or labels separated by commas; empty = none)."""
-    rows: list[dict]
-    if path.suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    else:
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    examples = []
-    for n, row in enumerate(rows, start=1):
-        if not str(row.get("text", "")).strip():
-            raise ValueError(f"{path}: row {n} has no `text`")
-        labels = row.get("labels") or []
-        if isinstance(labels, str):
-            labels = [part.strip() for part in labels.split(",") if part.strip()]
-        examples.append(Example(row["text"], frozenset(labels), str(row.get("source") or row.get("group") or path.name),
-                                row.get("slice", "")))
-    return examples
 
 
 def shared_negatives(shared_data: Path, seed: int, stormfront_sample: int = 1500) -> list[Example]:

@@ -218,7 +218,8 @@ def cmd_alerts(args) -> int:
 
 def cmd_train(args) -> int:
     from classifiers.default import ENCODER_PACKAGE, HEAD_DIR, encoder_dir
-    from classifiers.train import default_recipe, read_examples, train
+    from classifiers.datasets import load
+    from classifiers.train import default_recipe, train
 
     if args.default:
         examples = default_recipe(Path(args.shared_data), args.seed)
@@ -233,13 +234,94 @@ def cmd_train(args) -> int:
             print("vigil train: give --data FILE... and --output DIR (or --default for the bundled model)",
                   file=sys.stderr)
             return 2
-        examples = [e for path in args.data for e in read_examples(Path(path))]
+        examples = [e for spec in args.data for e in load(spec, Path(args.shared_data))]
         meta = train(examples, base_model=args.base_model or str(encoder_dir()), output=Path(args.output),
                      labels=args.labels.split(",") if args.labels else None, head_only=args.head_only, seed=args.seed,
                      name=args.name, train_layers=args.train_layers,
                      data_description="; ".join(str(p) for p in args.data))
     print(json.dumps({"version": meta["version"], "thresholds": meta["thresholds"],
                       "validation": meta["validation"]}, indent=2))
+    return 0
+
+
+def _classifier(args, settings: VigilSettings):
+    from classifiers.default import resolve_model
+    from classifiers.model import TextClassifier
+
+    return TextClassifier.from_pretrained(resolve_model(args.model or settings.classifier.model, settings.data_dir),
+                                          settings.classifier)
+
+
+def cmd_predict(args) -> int:
+    import contextlib
+
+    settings = _settings(args)
+    classifier = _classifier(args, settings)
+    with contextlib.ExitStack() as files:  # closes what it opened, never stdin or stdout
+        source = sys.stdin if args.input == "-" else files.enter_context(open(args.input, encoding="utf-8"))
+        sink = sys.stdout if args.output == "-" else files.enter_context(open(args.output, "w", encoding="utf-8"))
+        batch: list[dict] = []
+
+        def flush():
+            for row, prediction in zip(batch, classifier.predict([row["text"] for row in batch])):
+                sink.write(json.dumps({"id": row["id"], "scores": prediction.scores, "labels": prediction.labels,
+                                       "flagged": prediction.flagged, "evidence": prediction.evidence},
+                                      ensure_ascii=False) + "\n")
+            sink.flush()
+            batch.clear()
+
+        for n, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict) or not isinstance(row.get("text"), str) or "id" not in row:
+                    raise ValueError("needs `id` and a string `text`")
+            except ValueError as exc:
+                print(f"vigil predict: line {n}: {exc}", file=sys.stderr)
+                return 2
+            batch.append(row)
+            if len(batch) >= args.batch:
+                flush()
+        flush()
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from classifiers.datasets import load
+    from classifiers.evaluate import compare, evaluate, score
+    from classifiers.report import write_report
+
+    settings = _settings(args)
+    examples = [e for spec in args.data for e in load(spec, Path(args.shared_data))]
+    classifier = _classifier(args, settings)
+    print(f"vigil evaluate: {classifier.name} {classifier.version} on {len(examples)} examples "
+          f"({', '.join(args.data)})", file=sys.stderr)
+    scored = score(classifier, examples)
+    summary = evaluate(scored, rounds=args.bootstrap, min_support=args.min_support)
+    summary["model"].update(name=classifier.name, version=classifier.version)
+    summary["data"]["specs"] = args.data
+    gate = None
+    if args.baseline:
+        from classifiers.model import TextClassifier
+
+        baseline = TextClassifier.from_pretrained(args.baseline, settings.classifier)
+        print(f"baseline: {baseline.name} {baseline.version}", file=sys.stderr)
+        gate = compare(summary, evaluate(score(baseline, examples), rounds=0, min_support=args.min_support),
+                       args.margin)
+    intro = [f"Model {classifier.name}, version {classifier.version}; thresholds {classifier.thresholds}.",
+             f"Data: {', '.join(args.data)}: {len(examples)} examples; accuracy (flagged = has a label) "
+             f"{summary['accuracy']:.3f}."]
+    files = write_report(scored, summary, Path(args.report), title=f"Evaluation of {classifier.version}",
+                         intro=intro + ([f"Baseline: {args.baseline}."] if args.baseline else []), gate=gate)
+    print(f"report: {files[0]} (also {', '.join(f.name for f in files[1:])})")
+    for label, entry in summary["labels"].items():
+        m = entry["overall"]
+        print(f"  {label}: precision {m['precision']:.3f}, recall {m['recall']:.3f}, F1 {m['f1']:.3f}, "
+              f"accuracy {m['accuracy']:.3f}, PR-AUC {m['pr_auc']:.3f}")
+    if gate:
+        print("release gate FAILED:\n  " + "\n  ".join(gate), file=sys.stderr)
+        return 1
     return 0
 
 
@@ -329,7 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--default", action="store_true", help="the bundled model's recipe (seed templates + "
                        "shared hard negatives), written to classifiers/default_model")
     train.add_argument("--shared-data", default="../shared/data", help="the public datasets (default ../shared/data)")
-    train.add_argument("--data", nargs="+", help="JSON lines or CSV files with text and labels")
+    train.add_argument("--data", nargs="+", help="JSON lines or CSV files with text and labels, or named sets "
+                       "(stormfront:train, hatecheck, ...)")
     train.add_argument("--labels", help="label set, comma-separated (default: from the data)")
     train.add_argument("--base-model", help="encoder directory or hub id (default: all-MiniLM-L6-v2 from its package)")
     train.add_argument("--output", help="model directory to write")
@@ -337,6 +420,28 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--head-only", action="store_true", help="write only the trained head")
     train.add_argument("--train-layers", type=int, default=1, help="encoder layers to train from the top (default 1)")
     train.add_argument("--seed", type=int, default=13)
+
+    predict = command("predict", cmd_predict, "Score JSON lines with `id` and `text` (file or stdin); write JSON "
+                      "lines with `id`, `scores`, `labels`, `flagged` and `evidence` (window and sentence offsets).")
+    predict.add_argument("--model", help="model directory or Hugging Face id (default: classifier.model)")
+    predict.add_argument("--input", default="-", help="JSON lines file (default: stdin)")
+    predict.add_argument("--output", default="-", help="where to write (default: stdout)")
+    predict.add_argument("--batch", type=int, default=64, help="texts scored together (default 64)")
+
+    evaluate = command("evaluate", cmd_evaluate, "Evaluate a model per label, language and hard-negative slice; "
+                       "write a report (Markdown, HTML, JSON, PNG plots). With --baseline, fail (exit 1) when a "
+                       "slice's false-positive rate rises by more than --margin: the release gate.")
+    evaluate.add_argument("--model", help="model directory or Hugging Face id (default: classifier.model)")
+    evaluate.add_argument("--data", nargs="+", required=True, help="files (JSON lines or CSV with text, labels, "
+                          "lang, slice) or named sets: stormfront:test, hatecheck, mhc:ar, checks, ...")
+    evaluate.add_argument("--report", required=True, help="directory for the report")
+    evaluate.add_argument("--baseline", help="the model version to compare with (release gate)")
+    evaluate.add_argument("--margin", type=float, default=0.02, help="largest allowed rise of a slice's "
+                          "false-positive rate over the baseline (default 0.02)")
+    evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals")
+    evaluate.add_argument("--min-support", type=int, default=30, help="fewest positives and negatives for a "
+                          "language to count as validated (default 30)")
+    evaluate.add_argument("--shared-data", default="../shared/data", help="where the named public sets live")
 
     setup = command("setup", cmd_setup, "Create the topics; install or upgrade the Elasticsearch templates, lifecycle "
                     "policies and aliases; with --kibana, import the data view, saved searches and dashboard "

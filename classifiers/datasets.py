@@ -1,0 +1,103 @@
+"""Labelled examples for training and evaluation: the user's files, and the public datasets in the shared
+data directory by name.
+
+`load("stormfront:train")`, `load("hatecheck")`, `load("mhc:ar")` (Multilingual HateCheck, by language),
+`load("checks")` (Vigil's contrastive suite), or a JSON lines / CSV file with `text` and `labels`
+(and optionally `lang`, `slice`, `source`/`group`).
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SHARED_DATA = Path("../shared/data")
+MHC_LANGUAGES = {"ar": "arabic", "zh": "mandarin", "hi": "hindi", "nl": "dutch", "fr": "french", "de": "german",
+                 "it": "italian", "pl": "polish", "pt": "portuguese", "es": "spanish"}
+NAMED = ("stormfront:train", "stormfront:test", "stormfront:all", "hatecheck", "checks",
+         *(f"mhc:{code}" for code in MHC_LANGUAGES))
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    labels: frozenset[str]
+    group: str  # examples of one group never straddle a train/validation split
+    slice: str = ""  # e.g. a hard-negative slice: counter_quote_nh, news, negation
+    lang: str = "en"
+
+
+def read_examples(path: Path) -> list[Example]:
+    """JSON lines or CSV with `text` and `labels` (a list, or labels separated by commas; empty = none)."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file (or give a named dataset: {', '.join(NAMED)})")
+    if path.suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    else:
+        rows = []
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}: line {n} is not JSON: {exc}") from None
+    examples = []
+    for n, row in enumerate(rows, start=1):
+        if not str(row.get("text", "")).strip():
+            raise ValueError(f"{path}: row {n} has no `text`")
+        labels = row.get("labels") or []
+        if isinstance(labels, str):
+            labels = [part.strip() for part in labels.split(",") if part.strip()]
+        examples.append(Example(row["text"], frozenset(labels), str(row.get("source") or row.get("group") or path.name),
+                                row.get("slice") or "", row.get("lang") or "en"))
+    return examples
+
+
+def stormfront(shared_data: Path, split: str) -> list[Example]:
+    """de Gibert et al. (2018): forum sentences labelled hate / noHate; `train` and `test` are the authors'
+    balanced sampled split, `all` every hate/noHate sentence. Grouped by post, so a post never straddles."""
+    with (shared_data / "stormfront-de-gibert-2018" / "stormfront_sentences.csv").open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["label"] in ("hate", "noHate")]
+    if split != "all":
+        rows = [row for row in rows if row["sampled_split"] == split]
+    return [Example(row["text"], frozenset({"hate"}) if row["label"] == "hate" else frozenset(),
+                    f"stormfront-{row['file_id'].split('_')[0]}", "stormfront_hate" if row["label"] == "hate"
+                    else "stormfront_nohate") for row in rows]
+
+
+def hatecheck(shared_data: Path) -> list[Example]:
+    """HateCheck (Röttger et al., 2021): 29 functional tests; the slice is the functionality
+    (counter_quote_nh, counter_ref_nh, negate_neg_nh, ident_neutral_nh, ...), grouped by template."""
+    with (shared_data / "hatecheck" / "test_suite_cases.csv").open(encoding="utf-8", newline="") as handle:
+        return [Example(row["test_case"].strip(), frozenset({"hate"}) if row["label_gold"] == "hateful" else frozenset(),
+                        f"hatecheck-{row['templ_id']}", row["functionality"]) for row in csv.DictReader(handle)]
+
+
+def multilingual_hatecheck(shared_data: Path, code: str) -> list[Example]:
+    path = shared_data / "multilingual-hatecheck" / f"hatecheck_cases_final_{MHC_LANGUAGES[code]}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [Example(row["test_case"].strip(), frozenset({"hate"}) if row["label_gold"] == "hateful" else frozenset(),
+                        f"mhc-{code}-{row['templ_id']}", row["functionality"], code) for row in csv.DictReader(handle)]
+
+
+def load(spec: str, shared_data: Path = DEFAULT_SHARED_DATA) -> list[Example]:
+    """A named dataset or a file."""
+    if spec.startswith("stormfront:"):
+        split = spec.split(":", 1)[1]
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"{spec}: the Stormfront splits are train, test and all")
+        return stormfront(shared_data, split)
+    if spec == "hatecheck":
+        return hatecheck(shared_data)
+    if spec.startswith("mhc:"):
+        code = spec.split(":", 1)[1]
+        if code not in MHC_LANGUAGES:
+            raise ValueError(f"{spec}: Multilingual HateCheck languages are {', '.join(MHC_LANGUAGES)}")
+        return multilingual_hatecheck(shared_data, code)
+    if spec == "checks":
+        from classifiers.checks import check_examples
+
+        return check_examples()
+    return read_examples(Path(spec))

@@ -1,0 +1,57 @@
+"""`vigil predict` and `vigil evaluate` with a tiny local model."""
+import io
+import json
+
+import pytest
+
+from streams.cli import main
+from tests.unit.tiny_model import build_tiny_model
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return str(build_tiny_model(tmp_path / "model", thresholds={"recruitment": 0.5, "propaganda": 0.5}))
+
+
+def test_predict_reads_and_writes_json_lines(tmp_path, tiny, monkeypatch, capsys):
+    long_text = " ".join(["The court heard evidence about the case."] * 60) + " Join the fighters and travel to the front."
+    rows = [{"id": "a", "text": "join the fighters"}, {"id": 7, "text": long_text}]
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(json.dumps(r) + "\n" for r in rows)))
+    assert main(["predict", "--model", tiny]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [o["id"] for o in out] == ["a", 7]
+    for o in out:
+        assert set(o["scores"]) == {"recruitment", "propaganda"} and isinstance(o["flagged"], bool)
+        assert o["labels"] == [label for label, s in o["scores"].items() if s >= 0.5]
+        assert all({"label", "text", "score", "start", "end", "window"} <= set(e) for e in o["evidence"])
+
+
+def test_predict_names_the_bad_line(tmp_path, tiny, capsys):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": 1, "text": "fine"}\n{"text": "no id"}\n')
+    assert main(["predict", "--model", tiny, "--input", str(path), "--output", str(tmp_path / "out.jsonl")]) == 2
+    assert "line 2" in capsys.readouterr().err
+
+
+def test_evaluate_writes_a_report_and_gates_a_release(tmp_path, tiny, capsys):
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "labels": l, "slice": s}) + "\n" for t, l, s in [
+        ("join the fighters and travel to the front", ["recruitment"], "recruit"),
+        ("send money to the brigade", ["recruitment"], "recruit"),
+        ("police said the attack injured three people", [], "news"),
+        ("the court sentenced a recruiter", [], "news"),
+        ("glory to the heroes of the operation", ["propaganda"], "praise")] * 4))
+    report = tmp_path / "report"
+    assert main(["evaluate", "--model", tiny, "--data", str(data), "--report", str(report), "--bootstrap", "20"]) == 0
+    assert (report / "report.html").exists() and (report / "slices.png").exists()
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["slices"]["news"]["negatives"] == 8 and summary["data"]["examples"] == 20
+    assert "report:" in capsys.readouterr().out
+    # A candidate that flags everything fails the gate against the tiny model (unless it also does).
+    strict = str(build_tiny_model(tmp_path / "strict", thresholds={"recruitment": 0.01, "propaganda": 0.01}))
+    code = main(["evaluate", "--model", strict, "--data", str(data), "--report", str(tmp_path / "r2"),
+                 "--bootstrap", "0", "--baseline", tiny, "--margin", "0.0"])
+    gate = json.loads((tmp_path / "r2" / "summary.json").read_text())["gate"]
+    assert (code == 1) == bool(gate)
+    baseline_fpr = summary["slices"]["news"]["false_positive_rate"]
+    assert bool(gate) == (baseline_fpr < 1.0)
