@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from classifiers.fast import OnnxModel, export_onnx, quantize_torch
 from streams.config import ClassifierSettings
 
 VIGIL_FILE = "vigil.json"  # labels' thresholds, version and provenance, beside config.json
@@ -83,6 +84,16 @@ class TextClassifier:
         if unknown:
             raise ValueError(f"classifier.thresholds names labels the model does not have: {sorted(unknown)} "
                              f"(model labels: {sorted(model.config.id2label.values())})")
+        variant = f"{settings.runtime}-{'int8' if settings.quantize == 'int8' else 'fp32'}"
+        if variant == "torch-int8":
+            model = quantize_torch(model)
+        elif settings.runtime == "onnx":
+            local = Path(str(path_or_id))
+            cache = settings.onnx_cache_dir or (local / "onnx" if local.is_dir() else Path(".vigil") / "onnx")
+            exported = export_onnx(str(path_or_id), tokenizer, cache, version, settings.quantize == "int8")
+            model = OnnxModel(exported, model.config, list(tokenizer.model_input_names), settings.threads)
+        if variant != "torch-fp32":
+            version = f"{version}+{variant}"  # every flag records which variant scored it
         return cls(model, tokenizer, name=meta.get("name") or Path(str(path_or_id)).name, version=version,
                    thresholds=thresholds, max_length=settings.max_length, batch_size=settings.batch_size,
                    max_windows=settings.max_windows, threads=settings.threads)

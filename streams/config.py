@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -87,6 +87,13 @@ class ClassifierSettings(Section):
     max_windows: int = Field(8, ge=1, description="Windows scored per document (long pages are split).")
     thresholds: dict[str, float] = Field(default_factory=dict, description="Per-label threshold overrides.")
     threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's choice).")
+    runtime: Literal["torch", "onnx"] = Field("torch", description="Inference engine: torch, or ONNX Runtime "
+                                              "(exported once per model version; needs vigil[onnx]).")
+    quantize: Literal["none", "int8"] = Field("none", description="Dynamic int8: about 3x faster on CPU; moves "
+                                              "borderline scores (see classifiers/fast.py); the model version "
+                                              "records the variant.")
+    onnx_cache_dir: Path | None = Field(None, description="Where ONNX exports are kept (default: beside the model, "
+                                        "or data_dir/onnx for hub ids).")
 
     @field_validator("thresholds")
     @classmethod

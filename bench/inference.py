@@ -1,0 +1,105 @@
+"""Classifier throughput on this machine's CPU: documents per second for 128- and 256-token documents with
+the default model (all-MiniLM-L6-v2 + Vigil's head), against the naive Hugging Face
+`pipeline("text-classification")` one text at a time, measured in the same run (the ratio). Vigil's
+variants: torch fp32, torch int8, ONNX Runtime fp32 and int8, all with length-sorted batches of 8. Also
+prints each variant's fidelity to fp32 (largest and mean probability difference) and the share of the
+machine's measured matrix-multiply peak (fp32, or int8 for the int8 variants) the model reaches. Documents are Stormfront sentences
+(shared data) joined and cut to the token count.
+Usage: python bench/inference.py [DOCUMENTS]
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from transformers import pipeline  # noqa: E402
+
+from classifiers.datasets import load  # noqa: E402
+from classifiers.default import ensure_default_model  # noqa: E402
+from classifiers.model import TextClassifier  # noqa: E402
+from streams.config import ClassifierSettings  # noqa: E402
+
+VARIANTS = [("torch", "none"), ("torch", "int8"), ("onnx", "none"), ("onnx", "int8")]
+
+
+def documents(tokenizer, tokens: int, count: int) -> list[str]:
+    sentences = [e.text for e in load("stormfront:all")]
+    docs, i = [], 0
+    while len(docs) < count:
+        ids: list[int] = []
+        while len(ids) < tokens - 2:
+            ids += tokenizer(sentences[i % len(sentences)], add_special_tokens=False)["input_ids"]
+            i += 1
+        docs.append(tokenizer.decode(ids[: tokens - 2]))
+    return docs
+
+
+def matmul_peak_gflops(int8: bool, size: int = 2048, tries: int = 8) -> float:
+    """The best rate of one large matrix multiply (fp32 torch.mm, or int8 torch._int_mm with VNNI)."""
+    if int8:
+        a, b = (torch.randint(-100, 100, (size, size), dtype=torch.int8) for _ in range(2))
+        multiply = torch._int_mm
+    else:
+        a, b = torch.randn(size, size), torch.randn(size, size)
+        multiply = torch.mm
+    multiply(a, b)
+    best = float("inf")
+    for _ in range(tries):
+        started = time.perf_counter()
+        multiply(a, b)
+        best = min(best, time.perf_counter() - started)
+    return 2 * size ** 3 / best / 1e9
+
+
+def flops_per_document(config, tokens: int) -> float:
+    """Dense layers (24 h^2 per token per layer) and attention (4 * tokens * h per token per layer)."""
+    h, layers = config.hidden_size, config.num_hidden_layers
+    return tokens * layers * (24 * h * h + 4 * tokens * h)
+
+
+def rate(score, texts: list[str]) -> float:
+    score(texts[:16])  # warm up
+    started = time.perf_counter()
+    score(texts)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def main(count: int) -> None:
+    warnings.simplefilter("ignore")
+    threads = torch.get_num_threads()
+    work = Path(tempfile.mkdtemp(prefix="vigil-inference-"))
+    model = ensure_default_model(work / "models")
+    peaks = {"fp32": matmul_peak_gflops(False), "int8": matmul_peak_gflops(True)}
+    print(f"{threads} threads; measured matrix-multiply peak: fp32 {peaks['fp32']:.0f} GFLOP/s (torch.mm), "
+          f"int8 {peaks['int8']:.0f} GOP/s (torch._int_mm)")
+    for tokens in (128, 256):
+        reference = TextClassifier.from_pretrained(model, ClassifierSettings(max_length=tokens))
+        texts = documents(reference.tokenizer, tokens, count)
+        naive = pipeline("text-classification", model=str(model), top_k=None, function_to_apply="sigmoid")
+        baseline = rate(lambda batch: [naive(t, truncation=True, max_length=tokens) for t in batch], texts)
+        flops = flops_per_document(reference.model.config, tokens)
+        print(f"\n{tokens}-token documents ({len(texts)}): naive pipeline, one text a call: {baseline:.1f} documents/s "
+              f"(baseline)")
+        expected = reference.score_texts(texts)
+        for runtime, quantize in VARIANTS:
+            classifier = reference if (runtime, quantize) == ("torch", "none") else TextClassifier.from_pretrained(
+                model, ClassifierSettings(max_length=tokens, runtime=runtime, quantize=quantize,
+                                          onnx_cache_dir=work / "onnx"))
+            speed = rate(classifier.score_texts, texts)
+            difference = np.abs(classifier.score_texts(texts) - expected)
+            precision = "int8" if quantize == "int8" else "fp32"
+            print(f"  {runtime} {precision}: {speed:.1f} documents/s, {speed / baseline:.1f}x the baseline; "
+                  f"{speed * flops / 1e9:.0f} G(FL)OP/s = {speed * flops / 1e9 / peaks[precision]:.0%} of the "
+                  f"{precision} peak; difference to fp32 max {difference.max():.3f}, mean {difference.mean():.4f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 400)
