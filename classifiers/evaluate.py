@@ -15,10 +15,14 @@ import sys
 import time
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from classifiers.datasets import Example
-from classifiers.model import TextClassifier
+
+if TYPE_CHECKING:
+    from classifiers.model import TextClassifier
 
 CI_LEVEL = 0.95
 MIN_SLICE_CASES = 10  # fewer and a slice's rate says little (its interval shows how little)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,10 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from classifiers.fast import OnnxModel, export_onnx, quantize_torch
+from classifiers.thresholds import ThresholdSet
 from streams.config import ClassifierSettings
 
+log = logging.getLogger(__name__)
 VIGIL_FILE = "vigil.json"  # labels' thresholds, version and provenance, beside config.json
 DEFAULT_THRESHOLD = 0.5
 SENTENCE_END = re.compile(r"(?<=[.!?。！？؟])\s+|\n+")
@@ -67,6 +70,12 @@ class TextClassifier:
         # torch's thread count applies to the thread that sets it, so forward() applies it where it runs;
         # others may change this attribute (to leave a core to a crawler running alongside).
         self.threads = threads or torch.get_num_threads()
+        self.temperature = torch.ones(len(self.labels))
+        self.by_language: dict[str, dict[str, float]] = {}
+        self.thresholds_version: str | None = None
+        self.source: str | None = None  # what it was loaded as (a directory, hub id, "default")
+        self.thresholds_file: Path | None = None
+        self._thresholds_mtime: float | None = None
 
     @classmethod
     def from_pretrained(cls, path_or_id: str | Path, settings: ClassifierSettings | None = None) -> "TextClassifier":
@@ -94,9 +103,57 @@ class TextClassifier:
             model = OnnxModel(exported, model.config, list(tokenizer.model_input_names), settings.threads)
         if variant != "torch-fp32":
             version = f"{version}+{variant}"  # every flag records which variant scored it
-        return cls(model, tokenizer, name=meta.get("name") or Path(str(path_or_id)).name, version=version,
-                   thresholds=thresholds, max_length=settings.max_length, batch_size=settings.batch_size,
-                   max_windows=settings.max_windows, threads=settings.threads)
+        classifier = cls(model, tokenizer, name=meta.get("name") or Path(str(path_or_id)).name, version=version,
+                         thresholds=thresholds, max_length=settings.max_length, batch_size=settings.batch_size,
+                         max_windows=settings.max_windows, threads=settings.threads)
+        classifier.source = str(path_or_id)
+        return classifier
+
+    # -- thresholds ---------------------------------------------------------------------------------
+    def use_thresholds(self, chosen: ThresholdSet) -> None:
+        """Apply a thresholds file (temperatures, per-label and per-language thresholds) fitted on this model."""
+        if chosen.model_version != self.version:
+            raise ValueError(f"thresholds {chosen.version} were fitted on model {chosen.model_version}, not on "
+                             f"{self.version}; run `vigil thresholds` for this model")
+        self.thresholds = {label: chosen.thresholds.get(label, self.thresholds[label]) for label in self.labels}
+        self.temperature = torch.tensor([chosen.temperature.get(label, 1.0) for label in self.labels])
+        self.by_language = chosen.by_language
+        self.thresholds_version = chosen.version
+
+    def watch_thresholds(self, path: Path, strict: bool = True) -> None:
+        """Use a thresholds file and reload it when it changes. strict: fail if it cannot be used now."""
+        self.thresholds_file = Path(path)
+        self._thresholds_mtime = None
+        if not strict:
+            self.refresh_thresholds()
+            return
+        try:
+            mtime = self.thresholds_file.stat().st_mtime
+            self.use_thresholds(ThresholdSet.read(self.thresholds_file))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"classifier.thresholds_file: {exc}") from None
+        self._thresholds_mtime = mtime
+
+    def refresh_thresholds(self) -> bool:
+        """Reload the thresholds file if it changed (no restart needed). False if it could not be used; the
+        thresholds in effect stay."""
+        if self.thresholds_file is None:
+            return True
+        try:
+            mtime = self.thresholds_file.stat().st_mtime
+            if mtime == self._thresholds_mtime:
+                return True
+            self.use_thresholds(ThresholdSet.read(self.thresholds_file))
+        except (OSError, ValueError) as exc:
+            log.error("thresholds file %s not applied (keeping %s): %s", self.thresholds_file,
+                      self.thresholds_version or "the model's thresholds", exc)
+            return False
+        self._thresholds_mtime = mtime
+        log.info("thresholds %s in effect: %s", self.thresholds_version, self.thresholds)
+        return True
+
+    def threshold(self, label: str, lang: str | None = None) -> float:
+        return self.by_language.get(lang or "", {}).get(label, self.thresholds[label])
 
     # -- preprocess -------------------------------------------------------------------------------
     def windows(self, text: str) -> list[Window]:
@@ -136,6 +193,7 @@ class TextClassifier:
 
     # -- postprocess ------------------------------------------------------------------------------
     def postprocess(self, logits: torch.Tensor) -> np.ndarray:
+        logits = logits / self.temperature  # calibrated by the thresholds file in effect (1 = as trained)
         probs = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
         return probs.float().numpy()
 
@@ -146,17 +204,19 @@ class TextClassifier:
             scores[idx] = self.postprocess(self.forward(encoded))
         return scores
 
-    def predict(self, texts: list[str], explain: bool = True) -> list[Prediction]:
-        """Score each text over its windows (max per label); explain flagged labels with sentences."""
+    def predict(self, texts: list[str], explain: bool = True, langs: list[str] | None = None) -> list[Prediction]:
+        """Score each text over its windows (max per label); explain flagged labels with sentences.
+        langs (one per text) selects per-language thresholds where the thresholds file has them."""
+        langs = langs or [None] * len(texts)
         per_text = [self.windows(text) for text in texts]
         flat = [w.text for windows in per_text for w in windows]
         window_scores = self.score_texts(flat) if flat else np.zeros((0, len(self.labels)))
         predictions, blocks, offset = [], [], 0
-        for windows in per_text:
+        for windows, lang in zip(per_text, langs):
             block = window_scores[offset:offset + len(windows)]
             offset += len(windows)
             scores = {label: round(float(s), 6) for label, s in zip(self.labels, block.max(axis=0))}
-            labels = [label for label in self.labels if scores[label] >= self.thresholds[label]]
+            labels = [label for label in self.labels if scores[label] >= self.threshold(label, lang)]
             predictions.append(Prediction(scores=scores, labels=labels, flagged=bool(labels)))
             blocks.append(block)
         if explain:
@@ -164,28 +224,34 @@ class TextClassifier:
         return predictions
 
     def explain(self, per_text: list[list[Window]], blocks: list[np.ndarray], predictions: list[Prediction]) -> None:
-        """For each flagged label, the sentences of its strongest window that score highest on their own.
-        The sentences of every flagged document are scored in one batched pass."""
-        candidates = []  # (prediction, label, column, window index, sentence span in document offsets)
+        """For each flagged label, the sentences of its strongest window: each scored on its own, and its
+        contribution by occlusion (how far the window's score falls without it). All sentences and
+        occluded windows of a batch are scored in one batched pass."""
+        candidates = []  # (prediction, label, column, window index, window score, sentence in document offsets)
+        occluded = []
         for windows, block, prediction in zip(per_text, blocks, predictions):
             for label in prediction.labels:
                 column = self.labels.index(label)
                 best = int(block[:, column].argmax())
                 window = windows[best]
                 for s in sentences(window.text):
-                    candidates.append((prediction, label, column, best,
+                    candidates.append((prediction, label, column, best, float(block[best, column]),
                                        Window(window.start + s.start, window.start + s.end, s.text)))
+                    occluded.append(window.text[:s.start] + window.text[s.end:])
         if not candidates:
             return
-        scores = self.score_texts([c[4].text for c in candidates])
-        by_label: dict[tuple[int, str], list[tuple[float, int, Window]]] = {}
-        for (prediction, label, column, best, span), row in zip(candidates, scores):
-            by_label.setdefault((id(prediction), label), []).append((float(row[column]), best, span))
+        scores = self.score_texts([c[5].text for c in candidates] + occluded)
+        alone, without = scores[:len(candidates)], scores[len(candidates):]
+        by_label: dict[tuple[int, str], list[tuple[float, float, int, Window]]] = {}
+        for (prediction, label, column, best, window_score, span), row, rest in zip(candidates, alone, without):
+            contribution = window_score - float(rest[column])
+            by_label.setdefault((id(prediction), label), []).append((float(row[column]), contribution, best, span))
         for prediction in predictions:
             for label in prediction.labels:
                 ranked = sorted(by_label.get((id(prediction), label), []), key=lambda c: -c[0])
-                for n, (score, best, span) in enumerate(ranked[:EVIDENCE_PER_LABEL]):
+                for n, (score, contribution, best, span) in enumerate(ranked[:EVIDENCE_PER_LABEL]):
                     if n and score < self.thresholds[label] / 2:
                         break  # keep weak sentences out once the label has its strongest one
                     prediction.evidence.append({"label": label, "text": span.text.strip(), "score": round(score, 6),
-                                                "start": span.start, "end": span.end, "window": best})
+                                                "start": span.start, "end": span.end, "window": best,
+                                                "contribution": round(contribution, 6)})

@@ -245,11 +245,13 @@ def cmd_train(args) -> int:
 
 
 def _classifier(args, settings: VigilSettings):
-    from classifiers.default import resolve_model
-    from classifiers.model import TextClassifier
+    from classifiers.registry import ACTIVE, Registry
+    from streams.pipeline import load_classifier
 
-    return TextClassifier.from_pretrained(resolve_model(args.model or settings.classifier.model, settings.data_dir),
-                                          settings.classifier)
+    reference = args.model or settings.classifier.model
+    if reference == ACTIVE:
+        reference = Registry(settings.data_dir).read().active
+    return load_classifier(settings, reference)
 
 
 def cmd_predict(args) -> int:
@@ -322,6 +324,69 @@ def cmd_evaluate(args) -> int:
     if gate:
         print("release gate FAILED:\n  " + "\n  ".join(gate), file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_model(args) -> int:
+    import getpass
+
+    from classifiers.registry import Registry
+
+    settings = _settings(args)
+    registry = Registry(settings.data_dir)
+    who = args.who or getpass.getuser()
+    if args.action in ("use", "shadow") and not args.model:
+        print(f"vigil model {args.action}: give the model (a directory, a hub id or 'default')", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "use":
+            registry.select(who, active=args.model)
+        elif args.action == "shadow":
+            registry.select(who, shadow=args.model)
+        elif args.action == "stop-shadow":
+            registry.select(who, stop_shadow=True)
+        elif args.action == "rollback":
+            registry.rollback()
+        selection = registry.read()
+    except ValueError as exc:
+        print(f"vigil model: {exc}", file=sys.stderr)
+        return 1
+    print(f"active: {selection.active}\nshadow: {selection.shadow or '-'}\nearlier selections: {len(selection.history)}")
+    if settings.classifier.model != "active":
+        print("note: classify workers follow this only with classifier.model: active "
+              f"(now {settings.classifier.model!r})", file=sys.stderr)
+    return 0
+
+
+def cmd_thresholds(args) -> int:
+    from classifiers.datasets import load
+    from classifiers.evaluate import score
+    from classifiers.thresholds import choose
+
+    settings = _settings(args)
+    classifier = _classifier(args, settings)
+    classifier.temperature[:] = 1.0  # fit on the model's own scores, not on an earlier calibration
+    examples = [e for spec in args.data for e in load(spec, Path(args.shared_data))]
+    print(f"vigil thresholds: {classifier.version} on {len(examples)} examples", file=sys.stderr)
+    try:
+        chosen = choose(score(classifier, examples), classifier.version, precision=args.precision,
+                        flags_per_day=args.flags_per_day, documents_per_day=args.documents_per_day,
+                        per_language=args.per_language, min_support=args.min_support)
+    except ValueError as exc:
+        print(f"vigil thresholds: {exc}", file=sys.stderr)
+        return 2
+    chosen.write(Path(args.output))
+    print(f"wrote {args.output}: {chosen.version} for {chosen.model_version}")
+    for label, threshold in chosen.thresholds.items():
+        expected = chosen.details["expected_on_data"][label]
+        print(f"  {label}: threshold {threshold:.4f}, temperature {chosen.temperature[label]:.2f}; on this data "
+              f"precision {expected['precision']}, recall {expected['recall']}, "
+              f"{expected['flags_per_10k']:.0f} flags per 10,000 documents")
+    for lang, by_label in chosen.by_language.items():
+        print(f"  {lang}: " + ", ".join(f"{label} {t:.4f}" for label, t in by_label.items()))
+    for note in chosen.details["notes"]:
+        print(f"  note: {note}", file=sys.stderr)
+    print("classify workers with classifier.thresholds_file set to it pick it up between batches")
     return 0
 
 
@@ -442,6 +507,26 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-support", type=int, default=30, help="fewest positives and negatives for a "
                           "language to count as validated (default 30)")
     evaluate.add_argument("--shared-data", default="../shared/data", help="where the named public sets live")
+
+    model = command("model", cmd_model, "Switch the model classify workers use (with classifier.model: active), "
+                    "run a candidate in shadow (scored and recorded, never flagging), roll back.")
+    model.add_argument("action", choices=["status", "use", "shadow", "stop-shadow", "rollback"])
+    model.add_argument("model", nargs="?", help="for use and shadow: a model directory, hub id or 'default'")
+    model.add_argument("--who", help="recorded with the change (default: your user name)")
+
+    thresholds = command("thresholds", cmd_thresholds, "Fit temperatures and pick per-label (and per-language) "
+                         "thresholds on labelled data, for a target precision or a reviewer budget; writes the "
+                         "versioned file classify workers reload without a restart.")
+    thresholds.add_argument("--model", help="model directory or Hugging Face id (default: classifier.model)")
+    thresholds.add_argument("--data", nargs="+", required=True, help="labelled files or named sets")
+    goal = thresholds.add_mutually_exclusive_group(required=True)
+    goal.add_argument("--precision", type=float, help="target precision, e.g. 0.9")
+    goal.add_argument("--flags-per-day", type=float, help="reviewer budget (needs --documents-per-day)")
+    thresholds.add_argument("--documents-per-day", type=float, help="documents the crawlers bring in a day")
+    thresholds.add_argument("--per-language", action="store_true", help="thresholds per language with enough data")
+    thresholds.add_argument("--min-support", type=int, default=30, help="positives and negatives a language needs")
+    thresholds.add_argument("--output", required=True, help="the thresholds file to write")
+    thresholds.add_argument("--shared-data", default="../shared/data", help="where the named public sets live")
 
     setup = command("setup", cmd_setup, "Create the topics; install or upgrade the Elasticsearch templates, lifecycle "
                     "policies and aliases; with --kibana, import the data view, saved searches and dashboard "

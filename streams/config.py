@@ -80,12 +80,17 @@ class KibanaSettings(Section):
 class ClassifierSettings(Section):
     model: str = Field(
         "default",
-        description="Model directory or Hugging Face id; 'default' builds the bundled model into data_dir.",
+        description="Model directory or Hugging Face id; 'default' builds the bundled model into data_dir; "
+        "'active' follows `vigil model use/rollback` (switches apply between batches).",
     )
+    shadow_model: str | None = Field(None, description="A candidate scored alongside, recorded under its own "
+                                     "version, never used to flag (with model 'active': `vigil model shadow`).")
     batch_size: int = Field(8, ge=1, description="Texts per forward pass (about 8 is fastest on CPU).")
     max_length: int = Field(128, ge=16, le=4096, description="Tokens per window.")
     max_windows: int = Field(8, ge=1, description="Windows scored per document (long pages are split).")
     thresholds: dict[str, float] = Field(default_factory=dict, description="Per-label threshold overrides.")
+    thresholds_file: Path | None = Field(None, description="A file from `vigil thresholds` (temperatures, per-label "
+                                         "and per-language thresholds); reloaded when it changes.")
     threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's choice).")
     runtime: Literal["torch", "onnx"] = Field("torch", description="Inference engine: torch, or ONNX Runtime "
                                               "(exported once per model version; needs vigil[onnx]).")

@@ -33,16 +33,37 @@ def setup(settings: VigilSettings, transport: Transport, store: Store) -> None:
     store.setup()
 
 
-def classify_runner(settings: VigilSettings, transport: Transport, stop: threading.Event | None = None) -> StageRunner:
+def load_classifier(settings: VigilSettings, reference: str, thresholds: bool = True, strict: bool = True):
+    """A classifier for a model reference ('default', a directory, a hub id), with the thresholds file
+    if one is configured (strict: fail when it does not fit this model; else keep the model's own)."""
     from classifiers.default import resolve_model
     from classifiers.model import TextClassifier
+
+    classifier = TextClassifier.from_pretrained(resolve_model(reference, settings.data_dir), settings.classifier)
+    classifier.source = reference
+    if thresholds and settings.classifier.thresholds_file:
+        try:
+            classifier.watch_thresholds(settings.classifier.thresholds_file, strict=strict)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        classifier.thresholds.update(settings.classifier.thresholds)  # explicit overrides win over the file
+    return classifier
+
+
+def classify_runner(settings: VigilSettings, transport: Transport, stop: threading.Event | None = None) -> StageRunner:
+    from classifiers.registry import ACTIVE, Registry
     from classifiers.stage import ClassifyStage
 
-    classifier = TextClassifier.from_pretrained(resolve_model(settings.classifier.model, settings.data_dir),
-                                                settings.classifier)
-    stage = ClassifyStage(classifier, settings.topics.raw, settings.topics.classified)
-    return StageRunner(stage, transport.consumer([stage.input_topic], f"{settings.stage.group_prefix}-classify"), transport.producer(),
-                       settings.topics.dlq, settings.stage, stop)
+    registry = Registry(settings.data_dir) if settings.classifier.model == ACTIVE else None
+    selection = registry.read() if registry else None
+    active = selection.active if selection else settings.classifier.model
+    shadow = selection.shadow if selection else settings.classifier.shadow_model
+    stage = ClassifyStage(
+        load_classifier(settings, active), settings.topics.raw, settings.topics.classified,
+        shadow=load_classifier(settings, shadow, thresholds=False) if shadow else None, registry=registry,
+        load=lambda reference, **options: load_classifier(settings, reference, strict=False, **options))
+    return StageRunner(stage, transport.consumer([stage.input_topic], f"{settings.stage.group_prefix}-classify"),
+                       transport.producer(), settings.topics.dlq, settings.stage, stop)
 
 
 def index_runner(settings: VigilSettings, transport: Transport, store: Store,

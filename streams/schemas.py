@@ -95,6 +95,16 @@ class Evidence(BaseModel):
     start: int = Field(ge=0, description="Character offset in the document text.")
     end: int = Field(ge=0)
     window: int = Field(0, ge=0, description="Which window of a long text it came from.")
+    contribution: float | None = Field(None, description="How much the window's score drops without this "
+                                       "sentence (occlusion).")
+
+
+class ShadowScores(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_version: str
+    scores: dict[str, float]
+    labels: list[str]
+    flagged: bool
 
 
 class ClassifiedDocument(Message):
@@ -106,7 +116,9 @@ class ClassifiedDocument(Message):
     labels: list[str]
     flagged: bool
     thresholds: dict[str, float]
+    thresholds_version: str | None = Field(None, description="The thresholds file in effect, if any.")
     evidence: list[Evidence] = Field(default_factory=list)
+    shadow: ShadowScores | None = Field(None, description="A candidate model's scores, recorded, not used to flag.")
     classified_at: datetime = Field(default_factory=utcnow)
 
     @field_validator("scores")

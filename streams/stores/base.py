@@ -25,7 +25,9 @@ def to_index_document(doc: ClassifiedDocument) -> dict:
         "labels": doc.labels,
         "flagged": doc.flagged,
         "thresholds": doc.thresholds,
+        "thresholds_version": doc.thresholds_version,
         "evidence": [e.model_dump(mode="json") for e in doc.evidence],
+        "shadow": doc.shadow.model_dump(mode="json") if doc.shadow else None,
         "classified_at": doc.classified_at.isoformat(),
         "indexed_at": utcnow().isoformat(),
     }

@@ -67,6 +67,12 @@ def test_evidence_points_into_the_text(model_dir):
     assert prediction.flagged and prediction.evidence
     for evidence in prediction.evidence:
         assert text[evidence["start"]:evidence["end"]].strip() == evidence["text"]
+        assert -1.0 <= evidence["contribution"] <= 1.0  # occlusion: the window's score without the sentence
+    window_score = prediction.scores[prediction.evidence[0]["label"]]
+    occluded = text.replace(prediction.evidence[0]["text"], "", 1)
+    column = classifier.labels.index(prediction.evidence[0]["label"])
+    expected = window_score - float(classifier.score_texts([occluded])[0][column])
+    assert prediction.evidence[0]["contribution"] == pytest.approx(expected, abs=0.02)
 
 
 def test_sentence_offsets():
