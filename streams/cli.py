@@ -143,7 +143,12 @@ def cmd_search(args) -> int:
         min_score=args.min_score, source=args.source, lang=args.lang, since=args.since, until=args.until,
         review_status=args.review_status, limit=args.limit,
     )
+    if args.uncertain:  # unreviewed documents scored near a threshold first: where a decision teaches most
+        query.review_status, query.limit = "unreviewed", max(args.limit * 20, 500)
+        query.min_score, query.score_below = query.min_score or 0.2, 0.9
     result = store.search(query)
+    if args.uncertain:
+        result.hits = sorted(result.hits, key=lambda hit: hit.margin)[:args.limit]
     store.close()
     if args.json:
         for hit in result.hits:
@@ -216,6 +221,20 @@ def cmd_alerts(args) -> int:
     return 0
 
 
+def cmd_export_reviews(args) -> int:
+    from classifiers.feedback import export_reviews
+    from streams.stores import open_store
+
+    store = open_store(_settings(args))
+    counts = export_reviews(store, Path(args.output), args.frozen_share)
+    store.close()
+    print(f"{args.output}/train.jsonl: {counts['train']} examples; {args.output}/frozen-eval.jsonl: "
+          f"{counts['frozen']} (never train on these)"
+          + (f"; {counts['left_out_undecided']} escalations without corrected labels left out"
+             if counts["left_out_undecided"] else ""))
+    return 0
+
+
 def cmd_train(args) -> int:
     from classifiers.default import ENCODER_PACKAGE, HEAD_DIR, encoder_dir
     from classifiers.datasets import load
@@ -235,6 +254,12 @@ def cmd_train(args) -> int:
                   file=sys.stderr)
             return 2
         examples = [e for spec in args.data for e in load(spec, Path(args.shared_data))]
+        if args.exclude:  # a frozen evaluation set is never trained on
+            from classifiers.datasets import read_examples
+
+            frozen = {e.text for path in args.exclude for e in read_examples(Path(path))}
+            examples = [e for e in examples if e.text not in frozen]
+            print(f"vigil train: {len(frozen)} frozen texts excluded", file=sys.stderr)
         meta = train(examples, base_model=args.base_model or str(encoder_dir()), output=Path(args.output),
                      labels=args.labels.split(",") if args.labels else None, head_only=args.head_only, seed=args.seed,
                      name=args.name, train_layers=args.train_layers,
@@ -451,6 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--review-status", choices=REVIEW_STATUSES)
     search.add_argument("--limit", type=int, default=20, help="hits to show (default 20)")
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
+    search.add_argument("--uncertain", action="store_true", help="unreviewed documents whose scores are closest "
+                        "to a threshold first (review these to teach the model most)")
 
     review = command("review", cmd_review, "Record an analyst's decision on a document (kept with who and when; "
                      "published to the reviews topic for retraining).")
@@ -465,6 +492,12 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("action", choices=["show", "redrive"])
     dlq.add_argument("--stage", help="redrive only this stage's letters (crawl, classify, index)")
     dlq.add_argument("--latest", type=int, default=10, help="show: how many recent letters to list (default 10)")
+
+    export = command("export-reviews", cmd_export_reviews, "Write reviewed documents as training data "
+                     "(train.jsonl) and a frozen evaluation set (frozen-eval.jsonl, chosen by document id, never "
+                     "trained on).")
+    export.add_argument("--output", required=True, help="directory to write")
+    export.add_argument("--frozen-share", type=float, default=0.2, help="share of documents frozen for evaluation")
 
     alerts = command("alerts", cmd_alerts, "List recent flag-rate alerts (a source or label whose flag rate jumped "
                      "above its baseline; thresholds in the alerts settings).")
@@ -485,6 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--head-only", action="store_true", help="write only the trained head")
     train.add_argument("--train-layers", type=int, default=1, help="encoder layers to train from the top (default 1)")
     train.add_argument("--seed", type=int, default=13)
+    train.add_argument("--exclude", nargs="+", help="evaluation files whose texts must not be trained on "
+                       "(e.g. frozen-eval.jsonl from export-reviews)")
 
     predict = command("predict", cmd_predict, "Score JSON lines with `id` and `text` (file or stdin); write JSON "
                       "lines with `id`, `scores`, `labels`, `flagged` and `evidence` (window and sentence offsets).")

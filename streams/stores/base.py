@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -49,6 +50,7 @@ class SearchQuery:
     label: str | None = None
     flagged: bool | None = None
     min_score: float | None = None  # on `label`'s score when a label is given, else on the highest score
+    score_below: float | None = None  # the highest score under this
     source: str | None = None
     lang: str | None = None
     since: datetime | None = None  # fetched_at range
@@ -76,6 +78,13 @@ class Hit:
     model_version: str
     snippet: str = ""
     evidence: list[dict] = field(default_factory=list)
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def margin(self) -> float:
+        """How close the nearest label's score is to its threshold (small: the model was unsure)."""
+        return min((abs(score - self.thresholds.get(label, 0.5)) for label, score in self.scores.items()),
+                   default=1.0)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -109,6 +118,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def search(self, query: SearchQuery) -> SearchResult: ...
+
+    @abc.abstractmethod
+    def reviewed(self) -> Iterator[dict]:
+        """Every document a person has decided on, with its `review` fields (for training data)."""
 
     @abc.abstractmethod
     def write_alert(self, alert: dict) -> None:

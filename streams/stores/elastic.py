@@ -218,6 +218,12 @@ class ElasticsearchStore(Store):
         self._call("review", lambda: self.client.update(
             index=found["_index"], id=event.document_id, doc={"review": review}))
 
+    def reviewed(self):
+        query = {"bool": {"must_not": [{"term": {"review.status": "unreviewed"}}]}}
+        for hit in self._call("scan reviews", lambda: list(helpers.scan(self.client, index=self.alias, query={
+                "query": query, "sort": ["_doc"]}))):
+            yield hit["_source"]
+
     def write_alert(self, alert):
         self._call("write alert", lambda: self.client.index(index=self.layout.alerts_index, id=alert["id"],
                                                             document=alert))
@@ -246,6 +252,8 @@ class ElasticsearchStore(Store):
         if query.min_score is not None:
             field = f"scores.{query.label}" if query.label else "max_score"
             filters.append({"range": {field: {"gte": query.min_score}}})
+        if query.score_below is not None:
+            filters.append({"range": {"max_score": {"lt": query.score_below}}})
         for field, value in (("source", query.source), ("lang", query.lang), ("flagged", query.flagged)):
             if value is not None:
                 filters.append({"term": {field: value}})
@@ -272,6 +280,7 @@ class ElasticsearchStore(Store):
                 flagged=src["flagged"], labels=src["labels"], scores=src["scores"], fetched_at=src["fetched_at"],
                 review_status=src.get("review", {}).get("status", "unreviewed"), model_version=src["model_version"],
                 snippet=" … ".join(fragments) or src["text"][:200], evidence=src.get("evidence", []),
+                thresholds=src.get("thresholds") or {},
             ))
         total = result["hits"]["total"]
         return SearchResult(total=total["value"] if isinstance(total, dict) else total, hits=hits)

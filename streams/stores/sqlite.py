@@ -88,6 +88,12 @@ class SqliteStore(Store):
                 raise KeyError(event.document_id)
         self._write(write)
 
+    def reviewed(self):
+        rows = self._conn.execute("SELECT body, review FROM documents "
+                                  "WHERE json_extract(review, '$.status') != 'unreviewed' ORDER BY id")
+        for body, review in rows:
+            yield {**json.loads(body), "review": json.loads(review)}
+
     def write_alert(self, alert):
         self._write(lambda conn: conn.execute("INSERT OR REPLACE INTO alerts VALUES (?, ?, ?)",
                                               (alert["id"], alert["created_at"], json.dumps(alert))))
@@ -123,6 +129,9 @@ class SqliteStore(Store):
         elif query.min_score is not None:
             where.append("d.max_score >= ?")
             params.append(query.min_score)
+        if query.score_below is not None:
+            where.append("d.max_score < ?")
+            params.append(query.score_below)
         for column, value in (("d.source", query.source), ("d.lang", query.lang)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -154,7 +163,7 @@ class SqliteStore(Store):
                 flagged=body["flagged"], labels=body["labels"], scores=body["scores"],
                 fetched_at=body["fetched_at"], review_status=json.loads(review_json)["status"],
                 model_version=body["model_version"], snippet=snip or body["text"][:200],
-                evidence=body["evidence"],
+                evidence=body["evidence"], thresholds=body.get("thresholds", {}),
             ))
         return SearchResult(total=total, hits=hits)
 

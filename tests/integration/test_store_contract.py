@@ -1,6 +1,7 @@
 """One contract for every store: the embedded SQLite store and Elasticsearch (osmem) answer alike."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -97,3 +98,30 @@ def test_alerts_are_stored_once_per_id_newest_first(store):
     store.refresh()
     alerts = store.recent_alerts()
     assert [a["id"] for a in alerts] == ["a2", "a1"] and alerts[1]["flags"] == 25
+
+
+def test_reviewed_documents_export_as_training_data_with_a_frozen_set(store, tmp_path):
+    from classifiers.feedback import export_reviews, is_frozen
+
+    i = store.ids
+    store.apply_review(ReviewEvent(document_id=i["recruit"], reviewer="a", decision=Decision.confirmed))
+    store.apply_review(ReviewEvent(document_id=i["news"], reviewer="a", decision=Decision.dismissed))
+    store.apply_review(ReviewEvent(document_id=i["praise"], reviewer="a", decision=Decision.escalated))
+    store.apply_review(ReviewEvent(document_id=i["russian"], reviewer="b", decision=Decision.escalated,
+                                   corrected_labels=["recruitment", "propaganda"]))
+    store.refresh()
+    assert {doc["id"] for doc in store.reviewed()} == {i["recruit"], i["news"], i["praise"], i["russian"]}
+    counts = export_reviews(store, tmp_path / "out", frozen_share=0.5)
+    rows = [json.loads(line) for name in ("train.jsonl", "frozen-eval.jsonl")
+            for line in (tmp_path / "out" / name).read_text().splitlines()]
+    by_id = {row["id"]: row for row in rows}
+    assert counts["left_out_undecided"] == 1 and i["praise"] not in by_id  # escalated, nobody decided yet
+    assert by_id[i["recruit"]]["labels"] == ["recruitment"] and by_id[i["news"]]["labels"] == []
+    assert by_id[i["russian"]]["labels"] == ["propaganda", "recruitment"] and by_id[i["russian"]]["lang"] == "ru"
+    assert all(row["frozen"] == is_frozen(row["id"], 0.5) for row in rows)  # the id decides, every time
+
+
+def test_uncertain_documents_come_first(store):
+    hits = store.search(SearchQuery(review_status="unreviewed", min_score=0.2, score_below=0.9, limit=10)).hits
+    assert {hit.id for hit in hits} == {store.ids["praise"], store.ids["russian"]}  # 0.97 and 0.12 are outside
+    assert sorted(hits, key=lambda hit: hit.margin)[0].id == store.ids["russian"]  # 0.71 is nearest its 0.5

@@ -55,3 +55,26 @@ def test_evaluate_writes_a_report_and_gates_a_release(tmp_path, tiny, capsys):
     assert (code == 1) == bool(gate)
     baseline_fpr = summary["slices"]["news"]["false_positive_rate"]
     assert bool(gate) == (baseline_fpr < 1.0)
+
+
+def test_export_reviews_and_uncertain_queue_commands(tmp_path, capsys):
+    from streams.schemas import Decision, ReviewEvent
+    from streams.stores.sqlite import SqliteStore
+    from tests.factories import classified, raw_document
+
+    store = SqliteStore(tmp_path / "data" / "store.sqlite")
+    docs = [classified(raw_document(f"https://e.org/{i}", f"text {i}"), {"recruitment": score})
+            for i, score in enumerate([0.95, 0.55, 0.3, 0.05])]
+    store.upsert(docs)
+    store.apply_review(ReviewEvent(document_id=docs[0].document.id, reviewer="a", decision=Decision.confirmed))
+    store.close()
+    config = tmp_path / "vigil.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\n")
+    assert main(["--config", str(config), "export-reviews", "--output", str(tmp_path / "out")]) == 0
+    assert "never train on these" in capsys.readouterr().out
+    exported = [line for name in ("train.jsonl", "frozen-eval.jsonl")
+                for line in (tmp_path / "out" / name).read_text().splitlines()]
+    assert len(exported) == 1 and json.loads(exported[0])["labels"] == ["recruitment"]
+    assert main(["--config", str(config), "search", "--uncertain", "--json", "--limit", "2"]) == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [h["scores"]["recruitment"] for h in hits] == [0.55, 0.3]  # nearest the 0.5 threshold first
