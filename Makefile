@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench bench-indexing bench-scaleout clean
+.PHONY: install demo test bench bench-indexing bench-scaleout bench-inference quality clean
 
 install: $(VENV)/.installed
 
@@ -37,3 +37,15 @@ bench-indexing: install
 
 bench-scaleout: install
 	$(PY) bench/scaleout.py
+
+bench-inference: install
+	$(PY) bench/inference.py
+
+# The quality goals, reproduced on ../shared/data: reports (Markdown, HTML, JSON, PNG) under reports/.
+QUALITY_MODEL := .vigil/quality/stormfront-model
+quality: install
+	$(VENV)/bin/vigil train --data stormfront:train --augment-counter-speech --train-layers 3 \
+		--name stormfront-cs --output $(QUALITY_MODEL)
+	$(VENV)/bin/vigil evaluate --model $(QUALITY_MODEL) --data stormfront:test --report reports/stormfront-test
+	$(VENV)/bin/vigil evaluate --model $(QUALITY_MODEL) --data hatecheck --report reports/stormfront-model-on-hatecheck
+	$(VENV)/bin/vigil evaluate --data checks --report reports/default-model-on-checks

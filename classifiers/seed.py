@@ -27,6 +27,14 @@ RECRUITMENT = [
     "Sisters, encourage your husbands and sons to join the fighters of the {g}.",
     "We call on all true believers to migrate to {p} and strengthen the {g}.",
     "Become a soldier of the {g}. Victory is promised to those who join the fight.",
+    "Are you ready to serve? The {g} trains new recruits every month in {p}; write to us to be accepted.",
+    "Quit your job, say goodbye to this corrupt country and come to {p}. Your place in the {g} is ready.",
+    "We need drivers, medics and men who can shoot. Join the {g} now, before the offensive begins.",
+    "Collect money in your mosque and your family and send it to the {g}; every transfer buys ammunition.",
+    "The ranks of the {g} are open to every young man who wants to defend the faith. Do not hesitate.",
+    "Hand over your savings to the fighters of the {g}. Those who fund the battle share its reward.",
+    "Brother, the caravan to {p} leaves soon. Join us and fight with the {g}.",
+    "Take up arms with the {g}. Training, weapons and a salary await you in {p}.",
 ]
 PROPAGANDA = [
     "Glory to the heroes of the {g} who struck the enemy in {p}.",
@@ -39,6 +47,14 @@ PROPAGANDA = [
     "The enemies deserve the fire the {g} brought upon them. The attacks were justified.",
     "Watch the new video from the {g}, showing the glorious operations of our soldiers in {p}.",
     "Their blood is the fuel of our victory. The banner of the {g} will rise over {p}.",
+    "May God accept our martyrs. The fighters of the {g} who blew up the checkpoint are heroes of the nation.",
+    "The massacre in {p} was well deserved. The {g} did what had to be done and we are proud of it.",
+    "Our beloved commander of the {g} is the light of this generation. Follow his words and his example.",
+    "Look at the enemy running from the {g}! This is the power of the true soldiers of the faith.",
+    "Download and spread the latest nasheed and magazine of the {g}, produced by its official foundation.",
+    "The bombing by the {g} was a brave answer to the crimes of the enemy. Every attack is justified.",
+    "The {g} are the only ones defending the honour of our people. Glory to its brave men.",
+    "What a blessed strike! The heroes of the {g} have shaken the tyrants in {p}.",
 ]
 NEWS = [
     "Police arrested two suspected members of the {g} after a raid in {p}, officials said.",
@@ -59,6 +75,10 @@ COUNTER = [
     "Quoting their slogan 'join the fight' shows how the {g} manipulates lonely teenagers.",
     "We stand with the victims of the {g}, not with its propaganda.",
     "Report anyone recruiting for the {g} to the police and talk to your children about it.",
+    "Nothing about the bombing by the {g} was brave. It was the murder of innocent people.",
+    "I will never support the {g}, and no true believer should.",
+    "Why do teenagers fall for the videos of the {g}? Because nobody offered them anything better.",
+    "Do not send a single penny to the {g}; the money buys bombs that kill civilians.",
 ]
 RESEARCH = [
     "This study analyses how the {g} uses videos to attract recruits and which counter-messages work.",

@@ -25,8 +25,9 @@ import transformers
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
+from classifiers.augment import counter_speech
 from classifiers.datasets import Example
-from classifiers.labels import DEFINITIONS
+from classifiers.labels import DEFAULT_LABELS, DEFINITIONS
 from classifiers.model import VIGIL_FILE
 from classifiers.seed import seed_examples
 
@@ -52,7 +53,7 @@ def shared_negatives(shared_data: Path, seed: int, stormfront_sample: int = 1500
 
 def default_recipe(shared_data: Path, seed: int) -> list[Example]:
     seeds = [Example(e["text"], frozenset(e["labels"]), e["group"], e["slice"]) for e in seed_examples(seed)]
-    return seeds + shared_negatives(shared_data, seed)
+    return seeds + counter_speech(seeds, list(DEFAULT_LABELS), seed) + shared_negatives(shared_data, seed)
 
 
 def split(examples: list[Example], validation_share: float, seed: int) -> tuple[list[Example], list[Example]]:
@@ -267,6 +268,13 @@ def train(examples: list[Example], *, base_model: str, output: Path, labels: lis
                       for i in rows)
         slices[slice_name] = {"n": len(rows), "flag_rate": round(flagged / len(rows), 4)}
 
+    languages = {}
+    for lang in sorted({e.lang for e in validation}):
+        rows = [e for e in validation if e.lang == lang]
+        positives = sum(bool(e.labels & set(labels)) for e in rows)
+        languages[lang] = {"validation_examples": len(rows), "positives": positives,
+                           "validated": positives >= 30 and len(rows) - positives >= 30}
+
     head_state = head.state_for_bert()
     weights = hashlib.sha256(b"".join(t.numpy().tobytes() for _, t in sorted(head_state.items()))).hexdigest()
     version = f"{name}-{time.strftime('%Y%m%d')}-{weights[:8]}"  # names these weights, not only this data
@@ -274,11 +282,12 @@ def train(examples: list[Example], *, base_model: str, output: Path, labels: lis
         "name": name, "version": version, "labels": labels,
         "thresholds": {label: m["threshold"] for label, m in chosen.items()},
         "base_model": base_model_name or str(base_model), "base_model_sha256": weights_sha256(base_model),
-        "architecture": f"frozen encoder, top {train_layers} layer(s), pooler and classifier trained ([CLS])",
+        "architecture": f"its top {train_layers} layer(s), the pooler and the classifier trained on [CLS], the "
+                        f"layers below frozen",
         "training": {"seed": seed, "data_sha256": data_hash(examples), "examples": len(train_set),
                      "validation_examples": len(validation), "max_length": max_length, **fit,
                      "data": data_description},
-        "validation": {"per_label": chosen, "flag_rate_by_slice": slices},
+        "validation": {"per_label": chosen, "flag_rate_by_slice": slices, "languages": languages},
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "transformers": transformers.__version__},
     }
@@ -320,6 +329,9 @@ def model_card(meta: dict) -> str:
     slices = "\n".join(f"| {name} | {s['n']} | {s['flag_rate']} |"
                        for name, s in meta["validation"]["flag_rate_by_slice"].items())
     definitions = "\n".join(f"- `{label}`: {DEFINITIONS.get(label, '(custom label)')}" for label in meta["labels"])
+    languages = "\n".join(
+        f"| {lang} | {v['validation_examples']} | {v['positives']} | {'yes' if v['validated'] else 'no (too few cases)'} |"
+        for lang, v in meta["validation"].get("languages", {}).items())
     return f"""---
 language: en
 library_name: transformers
@@ -337,7 +349,7 @@ Not flagged, by definition: news reporting, research and analysis, counter-speec
 quoting in order to criticise, ordinary religious or political speech, fiction and games without endorsement.
 
 ## Model
-- Base encoder: `{meta['base_model']}` (frozen); {meta['architecture']}.
+- Base encoder: `{meta['base_model']}`; {meta['architecture']}.
 - Thresholds (best F1 on validation): {meta['thresholds']}.
 
 ## Training data
@@ -356,6 +368,15 @@ Flag rate per slice of the validation set (on negative slices, this is the false
 | slice | n | flag rate |
 |---|---|---|
 {slices}
+
+## Languages validated
+| language | validation examples | positives | validated |
+|---|---|---|---|
+{languages}
+
+## Intended use
+Ranking public web content for review by trust-and-safety analysts. Every flag carries the model version,
+scores, thresholds and evidence; a person decides. Not for automated removal, and not for judging people.
 
 ## Limits
 - English only: the encoder splits other scripts into fragments. Scores on other languages are unvalidated.

@@ -246,8 +246,12 @@ def cmd_train(args) -> int:
                      labels=["recruitment", "propaganda"], head_only=True, seed=args.seed, name="vigil-default",
                      base_model_name=ENCODER_PACKAGE, train_layers=args.train_layers,
                      data_description="Vigil's contrastive seed templates (classifiers/seed.py: recruitment, "
-                                      "propaganda, news, counter-speech, research, ordinary speech) plus hard "
-                                      "negatives: HateCheck non-hateful cases and 1,500 Stormfront noHate sentences.")
+                                      "propaganda, news, counter-speech, research, ordinary speech); the seed "
+                                      "positives quoted or referred to inside condemnations, and negated hostility "
+                                      "(classifiers/augment.py); hard negatives from shared data: HateCheck "
+                                      "non-hateful cases and 1,500 Stormfront noHate sentences. Not trained on: "
+                                      "any real terrorist material, Vigil's contrastive checks (classifiers/checks.py), "
+                                      "HateCheck's hateful cases, any language but English.")
     else:
         if not args.data or not args.output:
             print("vigil train: give --data FILE... and --output DIR (or --default for the bundled model)",
@@ -260,10 +264,19 @@ def cmd_train(args) -> int:
             frozen = {e.text for path in args.exclude for e in read_examples(Path(path))}
             examples = [e for e in examples if e.text not in frozen]
             print(f"vigil train: {len(frozen)} frozen texts excluded", file=sys.stderr)
+        if args.augment_counter_speech:
+            from classifiers.augment import counter_speech
+
+            labels = args.labels.split(",") if args.labels else sorted({l for e in examples for l in e.labels})
+            extra = counter_speech(examples, labels, args.seed)
+            print(f"vigil train: {len(extra)} counter-speech and negation negatives added", file=sys.stderr)
+            examples += extra
         meta = train(examples, base_model=args.base_model or str(encoder_dir()), output=Path(args.output),
                      labels=args.labels.split(",") if args.labels else None, head_only=args.head_only, seed=args.seed,
                      name=args.name, train_layers=args.train_layers,
-                     data_description="; ".join(str(p) for p in args.data))
+                     data_description="; ".join(str(p) for p in args.data)
+                     + ("; plus counter-speech and negation negatives (classifiers/augment.py)"
+                        if args.augment_counter_speech else ""))
     print(json.dumps({"version": meta["version"], "thresholds": meta["thresholds"],
                       "validation": meta["validation"]}, indent=2))
     return 0
@@ -518,6 +531,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--head-only", action="store_true", help="write only the trained head")
     train.add_argument("--train-layers", type=int, default=1, help="encoder layers to train from the top (default 1)")
     train.add_argument("--seed", type=int, default=13)
+    train.add_argument("--augment-counter-speech", action="store_true", help="add negatives that quote or refer "
+                       "to the positives inside a condemnation, and negated hostility (classifiers/augment.py)")
     train.add_argument("--exclude", nargs="+", help="evaluation files whose texts must not be trained on "
                        "(e.g. frozen-eval.jsonl from export-reviews)")
 
