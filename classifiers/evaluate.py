@@ -34,6 +34,7 @@ class Scored:
     labels: list[str]
     thresholds: dict[str, float]
     probabilities: np.ndarray  # examples x labels
+    cutoffs: np.ndarray | None = None  # examples x labels: each example's threshold (per-language thresholds)
 
     @property
     def truth(self) -> np.ndarray:
@@ -41,6 +42,8 @@ class Scored:
 
     @property
     def predicted(self) -> np.ndarray:
+        if self.cutoffs is not None:
+            return self.probabilities >= self.cutoffs
         return self.probabilities >= np.array([self.thresholds[label] for label in self.labels])
 
 
@@ -56,7 +59,8 @@ def score(classifier: TextClassifier, examples: list[Example], chunk: int = 256)
         print(f"\r  scoring {done}/{len(examples)} texts ({done / max(1e-9, time.monotonic() - started):.0f}/s)",
               end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    return Scored(examples, list(classifier.labels), dict(classifier.thresholds), probabilities)
+    cutoffs = np.array([[classifier.threshold(label, e.lang) for label in classifier.labels] for e in examples])
+    return Scored(examples, list(classifier.labels), dict(classifier.thresholds), probabilities, cutoffs)
 
 
 # -- metrics on one label ---------------------------------------------------------------------------------
@@ -135,9 +139,8 @@ def bootstrap(statistic, n: int, rounds: int, seed: int) -> tuple[float, float]:
     return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
 
 
-def label_metrics(probabilities: np.ndarray, truth: np.ndarray, threshold: float, rounds: int, seed: int,
-                  min_support: int) -> dict:
-    predicted = probabilities >= threshold
+def label_metrics(probabilities: np.ndarray, truth: np.ndarray, predicted: np.ndarray, threshold: float, rounds: int,
+                  seed: int, min_support: int) -> dict:
     metrics = at_threshold(predicted, truth)
     metrics["pr_auc"] = average_precision(probabilities, truth)
     metrics["recall_at_precision_0.9"] = recall_at_precision(probabilities, truth)
@@ -159,12 +162,12 @@ def evaluate(scored: Scored, *, rounds: int = 1000, seed: int = 13, min_support:
     labels = {}
     for j, label in enumerate(scored.labels):
         threshold = scored.thresholds[label]
-        entry = {"overall": label_metrics(probabilities[:, j], truth[:, j], threshold, rounds, seed, min_support),
-                 "by_language": {}}
+        entry = {"overall": label_metrics(probabilities[:, j], truth[:, j], predicted[:, j], threshold, rounds, seed,
+                                          min_support), "by_language": {}}
         for lang in languages:
             rows = lang_of == lang
-            entry["by_language"][lang] = label_metrics(probabilities[rows, j], truth[rows, j], threshold, rounds,
-                                                       seed, min_support)
+            entry["by_language"][lang] = label_metrics(probabilities[rows, j], truth[rows, j], predicted[rows, j],
+                                                       threshold, rounds, seed, min_support)
         labels[label] = entry
 
     flagged, positive = predicted.any(axis=1), truth.any(axis=1)
