@@ -343,9 +343,9 @@ def cmd_evaluate(args) -> int:
     summary["data"]["specs"] = args.data
     gate = None
     if args.baseline:
-        from classifiers.model import TextClassifier
+        from streams.pipeline import load_classifier
 
-        baseline = TextClassifier.from_pretrained(args.baseline, settings.classifier)
+        baseline = load_classifier(settings, args.baseline, thresholds=False)
         print(f"baseline: {baseline.name} {baseline.version}", file=sys.stderr)
         gate = compare(summary, evaluate(score(baseline, examples), rounds=0, min_support=args.min_support),
                        args.margin)
