@@ -13,3 +13,7 @@ class PageItem(scrapy.Item):
     crawl_job = scrapy.Field()
     spider = scrapy.Field()
     fetched_at = scrapy.Field()
+    etag = scrapy.Field()  # validators, for conditional requests on the next run
+    last_modified = scrapy.Field()
+    published_hint = scrapy.Field()  # from a feed entry or sitemap, when the page itself has no date
+    sitemap_lastmod = scrapy.Field()

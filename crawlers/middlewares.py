@@ -73,6 +73,47 @@ class AddressGuardMiddleware:
         return None
 
 
+XML_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml", "application/x-gzip",
+             "application/gzip", "application/octet-stream")  # feeds and (gzipped) sitemaps, when a spider asks
+
+
+class NotModified(IgnoreRequest):
+    """The server answered 304: the page has not changed since the last crawl."""
+
+
+class ConditionalRequestMiddleware:
+    """Incremental crawling: asks with If-None-Match / If-Modified-Since for pages published before, and
+    drops 304 Not Modified answers (counted), so a recrawl of an unchanged site fetches almost nothing."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        state = getattr(self.crawler.spider, "state", None)
+        if (state is None or request.url.endswith("/robots.txt") or request.meta.get("vigil_xml")
+                or request.meta.get("vigil_follow_links")):
+            return None  # pages whose links are followed are always fetched whole: they lead to new pages
+        known = state.validators(request.url)
+        if known:
+            etag, last_modified = known
+            if etag:
+                request.headers.setdefault(b"If-None-Match", etag.encode("latin-1"))
+            if last_modified:
+                request.headers.setdefault(b"If-Modified-Since", last_modified.encode("latin-1"))
+        return None
+
+    def process_response(self, request, response):
+        if response.status == 304:
+            self.stats.inc_value("vigil/unchanged/not_modified")
+            raise NotModified(f"not modified since the last crawl: {request.url}")
+        return response
+
+
 class ContentTypeMiddleware:
     """Drops responses whose content type is not on the allowlist, and binaries disguised as text."""
 
@@ -85,13 +126,16 @@ class ContentTypeMiddleware:
         return cls(crawler.settings.getlist("VIGIL_ALLOWED_CONTENT_TYPES"), crawler.stats)
 
     def process_response(self, request, response):
-        if request.url.endswith("/robots.txt") or response.status in (301, 302, 303, 307, 308):
+        if request.url.endswith("/robots.txt") or response.status in (301, 302, 303, 304, 307, 308):
             return response
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
-        if content_type and not content_type.startswith(self.allowed):
+        allowed = self.allowed + (XML_TYPES if request.meta.get("vigil_xml") else ())
+        if content_type and not content_type.startswith(allowed):
             self.stats.inc_value("vigil/refused/content_type")
             log.info("skipped %s: content type %s is not on the allowlist", response.url, content_type)
             raise IgnoreRequest(f"content type {content_type}")
+        if request.meta.get("vigil_xml"):
+            return response  # feeds and sitemaps are parsed as XML (gzipped sitemaps are binary by nature)
         if b"\x00" in response.body[:2048] and not response.body.startswith((b"\xff\xfe", b"\xfe\xff")):
             self.stats.inc_value("vigil/refused/binary")
             log.info("skipped %s: binary content served as %s", response.url, content_type or "no content type")

@@ -36,40 +36,58 @@ def author_key(settings: VigilSettings) -> bytes:
 class DocumentPipeline:
     """PageItem -> RawDocument: main text, title, language, canonical URL, hashes, pseudonymised author."""
 
-    def __init__(self, settings: VigilSettings, stats):
+    def __init__(self, settings: VigilSettings, crawler):
         self.max_chars = settings.crawler.max_text_chars
         self.key = author_key(settings)
-        self.stats = stats
+        self.crawler = crawler
+        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(vigil_settings(crawler), crawler.stats)
+        return cls(vigil_settings(crawler), crawler)
 
     def process_item(self, item):
         extracted = extract(item["html"], item["url"], self.max_chars)
         if not extracted.text:
             self.stats.inc_value("vigil/dropped/no_text")
             raise DropItem(f"no text extracted from {item['url']}")
+        digest = text_sha256(extracted.text)
+        spider = self.crawler.spider
+        state = getattr(spider, "state", None)
+        if state is not None and state.text_hash(item["url"]) == digest:
+            self.stats.inc_value("vigil/unchanged/same_text")
+            raise DropItem(f"unchanged since the last crawl: {item['url']}")
         lang, confidence = detect_language(extracted.text, item.get("language_hint"))
         canonical = canonical_url(item["url"])
-        digest = text_sha256(extracted.text)
+        simhash = simhash64(extracted.text)
+        doc_id = document_id(canonical, digest)
+        near = state.near_duplicate_of(simhash, doc_id) if state is not None else None
         self.stats.inc_value("vigil/documents")
+        if near:
+            self.stats.inc_value("vigil/near_duplicates")
+        if state is not None:  # remembered once the document is published (PublishPipeline)
+            spider.state_rows[doc_id] = {
+                "url": item["url"], "document_id": doc_id, "etag": item.get("etag"),
+                "last_modified": item.get("last_modified"), "text_sha256": digest, "simhash": simhash,
+                "sitemap_lastmod": item.get("sitemap_lastmod"), "seen_at": item["fetched_at"].isoformat()}
         return RawDocument(
-            id=document_id(canonical, digest), url=item["url"], canonical_url=canonical, source=item["source"],
-            fetched_at=item["fetched_at"], published_at=extracted.published_at, http_status=item["status"],
-            content_type=item["content_type"], lang=lang, lang_confidence=round(confidence, 4),
-            title=extracted.title, text=extracted.text, text_sha256=digest, simhash=simhash64(extracted.text),
-            author=pseudonymise(extracted.author, self.key) if extracted.author else None,
-            crawl_job=item["crawl_job"], spider=item["spider"], depth=item["depth"],
+            id=doc_id, url=item["url"], canonical_url=canonical, source=item["source"],
+            fetched_at=item["fetched_at"], published_at=extracted.published_at or item.get("published_hint"),
+            http_status=item["status"], content_type=item["content_type"], lang=lang,
+            lang_confidence=round(confidence, 4), title=extracted.title, text=extracted.text, text_sha256=digest,
+            simhash=simhash, author=pseudonymise(extracted.author, self.key) if extracted.author else None,
+            crawl_job=item["crawl_job"], spider=item["spider"], depth=item["depth"], near_duplicate_of=near,
         )
 
 
 class PublishPipeline:
     """Sends each raw document to the raw topic, keyed by document id; flushes in batches and at close."""
 
-    def __init__(self, settings: VigilSettings, stats, flush_every: int = 100):
+    def __init__(self, settings: VigilSettings, crawler, flush_every: int = 100):
         self.settings = settings
-        self.stats = stats
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.published: list[str] = []  # ids sent since the last flush
         self.flush_every = flush_every
         self.transport = open_transport(settings)
         self.transport.ensure_topics([settings.topics.raw])
@@ -78,12 +96,13 @@ class PublishPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(vigil_settings(crawler), crawler.stats)
+        return cls(vigil_settings(crawler), crawler)
 
     def process_item(self, item):
         if not isinstance(item, RawDocument):
             return item
         self.producer.send(self.settings.topics.raw, item.to_bytes(), key=item.id.encode("ascii"))
+        self.published.append(item.id)
         self.pending += 1
         if self.pending >= self.flush_every:
             self._flush()
@@ -93,6 +112,10 @@ class PublishPipeline:
         self.producer.flush()
         self.stats.inc_value("vigil/published", self.pending)
         self.pending = 0
+        spider = self.crawler.spider
+        if getattr(spider, "state", None) is not None:  # durable now: the next run may skip these
+            spider.state.record([spider.state_rows.pop(i) for i in self.published if i in spider.state_rows])
+        self.published = []
 
     def close_spider(self):
         self._flush()

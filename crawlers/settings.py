@@ -33,7 +33,9 @@ VIGIL_ALLOWED_CONTENT_TYPES = ["text/html", "application/xhtml+xml", "text/plain
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.AddressGuardMiddleware": 50,  # before robots.txt, so robots fetches are guarded too
     "crawlers.middlewares.ContentTypeMiddleware": 560,
+    "crawlers.middlewares.ConditionalRequestMiddleware": 580,  # nearer the engine than the content check
 }
+EXTENSIONS = {"crawlers.extensions.CrawlStatsPublisher": 500}
 ITEM_PIPELINES = {
     "crawlers.pipelines.DocumentPipeline": 300,
     "crawlers.pipelines.PublishPipeline": 800,

@@ -90,6 +90,20 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_sources(args) -> int:
+    from crawlers.sources import load_sources
+
+    path = Path(args.file) if args.file else _sources_file(args, _settings(args))
+    sources = load_sources(path)  # ConfigError names each source and field that is wrong
+    print(f"{path}: {len(sources)} source{'s' if len(sources) != 1 else ''}, all valid")
+    for source in sources.values():
+        politeness = ", ".join(f"{k.lower()} {v}" for k, v in source.scrapy_settings().items()) or "defaults"
+        print(f"  {source.id}: {source.kind}, {len(source.start_urls)} start URL(s), depth {source.max_depth}, "
+              f"at most {source.max_pages} pages, schedule '{source.schedule}', politeness {politeness}"
+              + (", robots.txt IGNORED" if source.robots == "ignore" else ""))
+    return 0
+
+
 def cmd_crawl(args) -> int:
     from streams.pipeline import crawl_sources
 
@@ -464,6 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stages", default="crawl,classify,index",
                      help="which stages this process runs, comma-separated (default: all; e.g. crawl for a "
                           "scheduler-only container)")
+
+    sources = command("sources", cmd_sources, "Check a sources file: every error is named by source id and field.")
+    sources.add_argument("action", choices=["check"])
+    sources.add_argument("file", nargs="?", help="the sources file (default: crawler.sources_file)")
 
     crawl = command("crawl", cmd_crawl, "Crawl sources once and publish raw documents (the crawl stage alone).")
     crawl.add_argument("--sources", help="sources file (default: crawler.sources_file)")

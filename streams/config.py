@@ -32,6 +32,8 @@ class TopicSettings(Section):
     classified: str = Field("vigil.classified", description="Classified documents for the index.")
     reviews: str = Field("vigil.reviews", description="Analysts' review decisions.")
     dlq: str = Field("vigil.dlq", description="Dead letters: messages a stage could not process, with the reason.")
+    crawl_stats: str = Field("vigil.crawl-stats", description="One message per crawl of a source: pages, "
+                             "documents, bytes, errors by kind, duration.")
     partitions: int = Field(3, ge=1, description="Partitions per topic (the unit of parallelism).")
     replication_factor: int = Field(1, ge=1, description="Kafka replication factor for created topics.")
 

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def all_topics(settings: VigilSettings) -> list[str]:
     t = settings.topics
-    return [t.raw, t.classified, t.reviews, t.dlq]
+    return [t.raw, t.classified, t.reviews, t.dlq, t.crawl_stats]
 
 
 def setup(settings: VigilSettings, transport: Transport, store: Store) -> None:

@@ -78,6 +78,8 @@ class RawDocument(Message):
     crawl_job: str = ""
     spider: str = ""
     depth: int = Field(0, ge=0)
+    near_duplicate_of: str | None = Field(None, description="A recent document of the same source whose "
+                                          "text differs only slightly (simhash within 3 bits).")
 
     @field_validator("fetched_at", "published_at")
     @classmethod
@@ -128,6 +130,23 @@ class ClassifiedDocument(Message):
             if not 0.0 <= score <= 1.0:
                 raise ValueError(f"score for {label!r} must be a probability, got {score}")
         return value
+
+
+class CrawlStats(Message):
+    """One crawl of one source: what it fetched, published and met (`vigil.crawl-stats`)."""
+    schema_: Literal["vigil.crawl-stats/1"] = Field("vigil.crawl-stats/1", alias="schema")
+    crawl_job: str
+    source: str
+    spider: str
+    started_at: datetime | None = None
+    finished_at: datetime = Field(default_factory=utcnow)
+    duration_s: float = Field(ge=0)
+    pages: int = Field(ge=0, description="Responses received.")
+    documents: int = Field(ge=0, description="Documents published to the raw topic.")
+    bytes: int = Field(ge=0)
+    unchanged: int = Field(0, ge=0, description="Pages skipped as unchanged since the last run.")
+    errors: dict[str, int] = Field(default_factory=dict, description="Errors and refusals by kind.")
+    finish_reason: str = ""
 
 
 class Decision(str, Enum):

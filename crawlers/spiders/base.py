@@ -8,12 +8,26 @@ from scrapy.http import TextResponse
 
 from crawlers.items import PageItem
 from crawlers.sources import load_sources
+from crawlers.state import CrawlState
 from streams.config import load_settings
 from streams.schemas import utcnow
 
 
 class VigilSpider(scrapy.Spider):
     """Crawls one source: `scrapy crawl KIND -a source=ID [-a sources=FILE] [-a job=ID]`."""
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        from crawlers.pipelines import vigil_settings
+
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.state = CrawlState(vigil_settings(crawler).data_dir, spider.source.id)
+        # The source's politeness settings; the crawler's settings are not frozen until the spider exists.
+        for name, value in spider.source.scrapy_settings().items():
+            crawler.settings.set(name, value, priority="cmdline")
+        if spider.source.robots == "ignore":
+            spider.logger.warning("source %s: robots.txt is ignored by its configuration", spider.source.id)
+        return spider
 
     def __init__(self, source: str | None = None, sources: str | None = None, job: str | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -27,6 +41,12 @@ class VigilSpider(scrapy.Spider):
         self.start_urls = list(self.source.start_urls)
         self.crawl_job = job or f"{source}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.pages = 0  # pages yielded, against the source's max_pages budget
+        self.state: CrawlState | None = None  # what earlier runs saw (set when run by a crawler)
+        self.state_rows: dict[str, dict] = {}  # document id -> what to remember once it is published
+
+    def closed(self, reason):
+        if self.state is not None:
+            self.state.close()
 
     async def start(self):
         # Scrapy exempts start requests from its duplicate filter; a start page linked from its own
@@ -34,11 +54,13 @@ class VigilSpider(scrapy.Spider):
         for url in self.start_urls:
             yield scrapy.Request(url, dont_filter=False)
 
-    def page_item(self, response: TextResponse) -> PageItem:
+    def page_item(self, response: TextResponse, published_hint=None, sitemap_lastmod=None) -> PageItem:
         self.pages += 1
+        header = lambda name: response.headers.get(name, b"").decode("latin-1") or None  # noqa: E731
         return PageItem(
-            url=response.url, status=response.status,
-            content_type=response.headers.get(b"Content-Type", b"").decode("latin-1"),
+            url=response.url, status=response.status, content_type=header(b"Content-Type") or "",
             html=response.text, source=self.source.id, language_hint=self.source.language,
             depth=response.meta.get("depth", 0), crawl_job=self.crawl_job, spider=self.name, fetched_at=utcnow(),
+            etag=header(b"ETag"), last_modified=header(b"Last-Modified"), published_hint=published_hint,
+            sitemap_lastmod=sitemap_lastmod,
         )

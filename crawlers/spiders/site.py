@@ -14,7 +14,12 @@ class SiteSpider(VigilSpider):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Scope is enforced by Scrapy's OffsiteMiddleware on allowed_domains (it ignores ports, unlike allow_domains).
-        self.links = LinkExtractor(unique=True)
+        self.links = LinkExtractor(unique=True, allow=self.source.include, deny=self.source.exclude)
+
+    async def start(self):
+        async for request in super().start():
+            request.meta["vigil_follow_links"] = self.source.max_depth > 0
+            yield request
 
     def parse(self, response):
         if not isinstance(response, TextResponse):
@@ -23,6 +28,9 @@ class SiteSpider(VigilSpider):
         if self.pages >= self.source.max_pages:
             raise CloseSpider(f"max_pages ({self.source.max_pages}) reached")
         yield self.page_item(response)
-        if response.meta.get("depth", 0) < self.source.max_depth and self.pages < self.source.max_pages:
+        depth = response.meta.get("depth", 0)
+        if depth < self.source.max_depth and self.pages < self.source.max_pages:
             for link in self.links.extract_links(response):
-                yield response.follow(link.url, callback=self.parse)
+                # Pages at the last depth are leaves: asked for conditionally, skipped when unchanged.
+                yield response.follow(link.url, callback=self.parse,
+                                      meta={"vigil_follow_links": depth + 1 < self.source.max_depth})

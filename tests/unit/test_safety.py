@@ -52,3 +52,33 @@ def test_sources_file_errors_name_the_source_and_field(tmp_path):
     path.write_text("sources:\n- id: good\n  start_urls: [https://example.org/news]\n")
     source = load_sources(path)["good"]
     assert source.domains() == ["example.org"] and source.allow_private_addresses is False
+
+
+def test_sources_check_names_each_error_by_source_and_field(tmp_path, capsys):
+    from streams.cli import main
+
+    good = tmp_path / "good.yaml"
+    good.write_text("sources:\n- id: news\n  kind: feed\n  start_urls: [https://news.example/rss]\n  delay_s: 2\n"
+                    "  include: ['/20[0-9]{2}/']\n  robots: ignore\n")
+    assert main(["sources", "check", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "1 source, all valid" in out and "download_delay 2" in out and "robots.txt IGNORED" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sources:\n- id: a\n  kind: blog\n  start_urls: [ftp://x]\n  include: ['(unclosed']\n"
+                   "  concurrency: 0\n")
+    assert main(["sources", "check", str(bad)]) == 2
+    err = capsys.readouterr().err
+    for expected in ("source a: kind", "source a: start_urls", "source a: include", "source a: concurrency"):
+        assert expected in err
+
+
+def test_source_scope_and_politeness_settings():
+    from crawlers.sources import Source
+
+    source = Source(id="s", start_urls=["https://a.example/"], include=[r"/news/"], exclude=[r"\?print"],
+                    concurrency=1, delay_s=3.0, user_agent="Bot/1")
+    assert source.in_scope("https://a.example/news/1") and not source.in_scope("https://a.example/about")
+    assert not source.in_scope("https://a.example/news/1?print=1")
+    assert source.scrapy_settings() == {"CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 3.0,
+                                        "USER_AGENT": "Bot/1"}
+    assert Source(id="t", start_urls=["https://a.example/"]).scrapy_settings() == {}  # defaults stay
