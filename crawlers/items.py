@@ -17,3 +17,8 @@ class PageItem(scrapy.Item):
     last_modified = scrapy.Field()
     published_hint = scrapy.Field()  # from a feed entry or sitemap, when the page itself has no date
     sitemap_lastmod = scrapy.Field()
+    # Posts and messages are cut out by their spider: text, title and author come ready, with post details.
+    text = scrapy.Field()
+    title = scrapy.Field()
+    author = scrapy.Field()
+    post = scrapy.Field()  # streams.schemas.PostInfo fields

@@ -4,10 +4,11 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from urllib.parse import urlsplit
 
 from scrapy.exceptions import DropItem
 
-from crawlers.extract import canonical_url, detect_language, extract, pseudonymise, simhash64
+from crawlers.extract import Extracted, canonical_url, detect_language, extract, pseudonymise, simhash64
 from streams.config import VigilSettings, load_settings
 from streams.schemas import RawDocument, document_id, text_sha256
 from streams.transports import open_transport
@@ -47,7 +48,11 @@ class DocumentPipeline:
         return cls(vigil_settings(crawler), crawler)
 
     def process_item(self, item):
-        extracted = extract(item["html"], item["url"], self.max_chars)
+        if item.get("text") is not None:  # a post or message its spider cut out
+            extracted = Extracted(title=item.get("title") or "", text=item["text"].strip()[:self.max_chars],
+                                  author=item.get("author"), published_at=None)
+        else:
+            extracted = extract(item["html"], item["url"], self.max_chars)
         if not extracted.text:
             self.stats.inc_value("vigil/dropped/no_text")
             raise DropItem(f"no text extracted from {item['url']}")
@@ -59,6 +64,9 @@ class DocumentPipeline:
             raise DropItem(f"unchanged since the last crawl: {item['url']}")
         lang, confidence = detect_language(extracted.text, item.get("language_hint"))
         canonical = canonical_url(item["url"])
+        fragment = urlsplit(item["url"]).fragment
+        if item.get("post") and fragment:  # a post's identity includes its anchor
+            canonical += "#" + fragment
         simhash = simhash64(extracted.text)
         doc_id = document_id(canonical, digest)
         near = state.near_duplicate_of(simhash, doc_id) if state is not None else None
@@ -77,6 +85,7 @@ class DocumentPipeline:
             lang_confidence=round(confidence, 4), title=extracted.title, text=extracted.text, text_sha256=digest,
             simhash=simhash, author=pseudonymise(extracted.author, self.key) if extracted.author else None,
             crawl_job=item["crawl_job"], spider=item["spider"], depth=item["depth"], near_duplicate_of=near,
+            post=item.get("post"),
         )
 
 

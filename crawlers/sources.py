@@ -6,18 +6,60 @@ from pathlib import Path
 from typing import Literal
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from streams.config import ConfigError, read_yaml_mapping
+
+
+class ForumSelectors(BaseModel):
+    """CSS selectors (Scrapy's, with ::text and ::attr()) that find threads and posts on a forum's pages."""
+    model_config = ConfigDict(extra="forbid")
+
+    thread_links: str = Field(description="On a listing page: the links to threads.")
+    next_page: str = Field(description="On a listing or thread page: the link to the next page.")
+    post: str = Field(description="One element per post.")
+    body: str = Field(description="Within a post: its text.")
+    author: str = Field(description="Within a post: the author's name (pseudonymised before publishing).")
+    time: str = Field(description="Within a post: when it was posted (an ISO or RFC 822 date).")
+    post_id: str = Field(description="Within a post: its id, for the permalink anchor.")
+    title: str = Field(description="On a thread page: the thread's title.")
+
+
+FORUM_PRESETS = {
+    "phpbb": ForumSelectors(
+        thread_links="a.topictitle::attr(href)", next_page="a[rel=next]::attr(href), li.next a::attr(href)",
+        post="div.post", body="div.content", author=".author .username::text, .author strong a::text",
+        time=".author time::attr(datetime)", post_id="::attr(id)", title="h2.topic-title a::text, h2 a::text"),
+    "vbulletin": ForumSelectors(
+        thread_links="h3.threadtitle a::attr(href), a.topic-title::attr(href)",
+        next_page="a[rel=next]::attr(href)", post="li.postcontainer, li.b-post",
+        body="blockquote.postcontent, div.js-post__content-text", author="a.username::text, .author a::text",
+        time="time::attr(datetime), span.date::text", post_id="::attr(id)",
+        title="span.threadtitle a::text, h1.main-title::text"),
+    "xenforo": ForumSelectors(
+        thread_links="div.structItem-title a::attr(href)", next_page="a.pageNav-jump--next::attr(href)",
+        post="article.message--post", body="div.bbWrapper", author="::attr(data-author)",
+        time="time.u-dt::attr(datetime)", post_id="::attr(data-content)", title="h1.p-title-value::text"),
+    "discourse": ForumSelectors(  # the server-rendered pages Discourse serves to crawlers
+        thread_links="a.title.raw-link::attr(href), td.main-link a.title::attr(href)",
+        next_page="a[rel=next]::attr(href)", post="div.topic-body.crawler-post, div[itemprop=comment]",
+        body="div.post[itemprop=text], div[itemprop=text]", author="span[itemprop=name]::text",
+        time="time.post-time::attr(datetime), meta[itemprop=datePublished]::attr(content)",
+        post_id="::attr(id)", title="h1 a::text, h1::text"),
+}
 
 
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Stable id; documents carry it.")
-    kind: Literal["site", "feed", "sitemap"] = Field(
+    kind: Literal["site", "feed", "sitemap", "forum", "telegram"] = Field(
         "site", description="Spider that crawls it (`scrapy crawl KIND`): site (follows links), feed (RSS/Atom "
-        "entries), sitemap (sitemaps and sitemap indexes, skipping entries unchanged since the last run).")
+        "entries), sitemap (sitemaps and sitemap indexes, skipping entries unchanged since the last run), forum "
+        "(thread listings and threads, a document per post), telegram (public channel previews, t.me/s/NAME, a "
+        "document per message).")
+    forum: Literal["phpbb", "vbulletin", "xenforo", "discourse"] | ForumSelectors | None = Field(
+        None, description="For kind forum: a preset for the forum engine, or the selectors themselves.")
     start_urls: list[str] = Field(min_length=1, description="Pages, feeds or sitemaps to start from.")
     allowed_domains: list[str] = Field(default_factory=list, description="Default: the start URLs' hosts.")
     include: list[str] = Field(default_factory=list, description="Regular expressions; if given, only URLs "
@@ -48,6 +90,15 @@ class Source(BaseModel):
             except re.error as exc:
                 raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
         return patterns
+
+    @model_validator(mode="after")
+    def _forum_needs_selectors(self) -> "Source":
+        if self.kind == "forum" and self.forum is None:
+            raise ValueError(f"a forum source needs `forum`: a preset ({', '.join(FORUM_PRESETS)}) or selectors")
+        return self
+
+    def forum_selectors(self) -> ForumSelectors:
+        return FORUM_PRESETS[self.forum] if isinstance(self.forum, str) else self.forum
 
     def in_scope(self, url: str) -> bool:
         """Whether a URL passes the include and exclude patterns (domains are checked by Scrapy)."""

@@ -58,6 +58,17 @@ class Message(BaseModel):
 M = TypeVar("M", bound=Message)
 
 
+class PostInfo(BaseModel):
+    """A forum post or channel message: where it sits and what travels with it."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    post_id: str
+    thread_title: str = ""
+    thread_url: str = ""
+    views: int | None = Field(None, ge=0)
+    forwarded_from: str | None = Field(None, description="The channel a message was forwarded from.")
+    media: list[str] = Field(default_factory=list, description="Media links, recorded, never downloaded.")
+
+
 class RawDocument(Message):
     schema_: Literal["vigil.raw/1"] = Field("vigil.raw/1", alias="schema")
     id: str = Field(min_length=8, max_length=64)
@@ -80,6 +91,7 @@ class RawDocument(Message):
     depth: int = Field(0, ge=0)
     near_duplicate_of: str | None = Field(None, description="A recent document of the same source whose "
                                           "text differs only slightly (simhash within 3 bits).")
+    post: PostInfo | None = Field(None, description="For forum posts and channel messages.")
 
     @field_validator("fetched_at", "published_at")
     @classmethod

@@ -1,0 +1,61 @@
+"""The forum and telegram spiders: a document per post or message, with its permalink, author (as a
+pseudonym), time, thread or channel details; listings and channels paged through."""
+from __future__ import annotations
+
+import pytest
+
+from streams.config import VigilSettings
+from streams.pipeline import crawl_sources
+from streams.schemas import RawDocument
+from streams.transports import open_transport
+from tests.community_site import CommunitySite
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("community")
+    settings = VigilSettings.model_validate({"data_dir": str(tmp / "data"), "crawler": {"author_key": "k"}})
+    with CommunitySite() as site:
+        sources = tmp / "sources.yaml"
+        sources.write_text(site.sources_yaml())
+        stats = crawl_sources(settings, sources, ["board", "chan"], {"AUTOTHROTTLE_ENABLED": False})
+        again = crawl_sources(settings, sources, ["board", "chan"], {"AUTOTHROTTLE_ENABLED": False})
+    consumer = open_transport(settings).consumer([settings.topics.raw], "check")
+    docs = []
+    while batch := consumer.poll(1000, 0.5):
+        docs += [RawDocument.from_bytes(r.value) for r in batch]
+    consumer.close()
+    return stats, again, docs, site.url
+
+
+def test_each_forum_post_is_a_document_with_its_permalink_author_and_time(crawled):
+    _, _, docs, url = crawled
+    posts = {d.post.post_id: d for d in docs if d.source == "board"}
+    assert set(posts) == {"p11", "p12", "p13", "p21", "p31"}  # both listing pages, both pages of thread 1
+    first = posts["p11"]
+    assert first.url == f"{url}/forum/viewtopic.php?t=1#p11" and first.canonical_url.endswith("t=1#p11")
+    assert first.text == "Brothers, who is coming to the camp?" and first.title == "Travel plans"
+    assert first.post.thread_title == "Travel plans" and first.published_at.isoformat().startswith("2026-11-01T10:00")
+    assert first.author and "ahmad" not in first.author  # pseudonymised
+    assert first.author == posts["p13"].author != posts["p12"].author  # the same person, the same pseudonym
+    assert posts["p13"].post.thread_url.endswith("t=1&page=2")
+
+
+def test_each_channel_message_is_a_document_with_views_forwards_and_media(crawled):
+    _, _, docs, _ = crawled
+    messages = {d.post.post_id: d for d in docs if d.source == "chan"}
+    assert set(messages) == {"vigilchan/101", "vigilchan/102", "vigilchan/104"}  # 103 has no text; paged back
+    statement = messages["vigilchan/101"]
+    assert statement.url == "https://t.me/vigilchan/101" and statement.post.views == 1200
+    assert statement.post.forwarded_from == "https://t.me/othermedia"
+    assert statement.post.media == ["https://cdn.example/p1.jpg"]  # recorded, never downloaded
+    assert messages["vigilchan/104"].post.views == 3_000_000
+    assert statement.published_at.isoformat().startswith("2026-11-01T12:00")
+
+
+def test_a_second_run_publishes_no_post_again(crawled):
+    _, again, _, _ = crawled
+    assert again["board"].get("vigil/published", 0) == 0 and again["chan"].get("vigil/published", 0) == 0
+    assert again["board"]["vigil/unchanged/same_text"] == 5
