@@ -90,6 +90,17 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_schedule(args) -> int:
+    from streams.schedule import Scheduler
+
+    settings = _settings(args)
+    sources_file = _sources_file(args, settings)
+    scheduler = Scheduler(settings, sources_file, max_parallel=args.max_parallel)
+    print(f"scheduling {len(scheduler.sources())} sources from {sources_file} (Ctrl-C to stop)", file=sys.stderr)
+    scheduler.run(_stop_on_signals())
+    return 0
+
+
 def cmd_sources(args) -> int:
     from crawlers.sources import load_sources
 
@@ -478,6 +489,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stages", default="crawl,classify,index",
                      help="which stages this process runs, comma-separated (default: all; e.g. crawl for a "
                           "scheduler-only container)")
+
+    schedule = command("schedule", cmd_schedule, "Crawl each source on its cron schedule, in one long-running "
+                       "process: runs of a source never overlap, missed runs are made up once, each run's stats "
+                       "go to the crawl-stats topic and the log.")
+    schedule.add_argument("--sources", help="sources file (default: crawler.sources_file)")
+    schedule.add_argument("--max-parallel", type=int, default=2, help="sources crawled at once (default 2)")
 
     sources = command("sources", cmd_sources, "Check a sources file: every error is named by source id and field.")
     sources.add_argument("action", choices=["check"])

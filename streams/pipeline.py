@@ -213,9 +213,7 @@ STAGES = ("crawl", "classify", "index")
 def run_forever(settings: VigilSettings, sources_file: Path, stop: threading.Event,
                 stages: tuple[str, ...] = STAGES, scrapy_overrides: dict | None = None) -> Counter:
     """Classify and index continuously in threads; crawl each source on its cron schedule."""
-    from croniter import croniter
-
-    from crawlers.sources import load_sources
+    from streams.schedule import Scheduler
 
     transport, store = open_transport(settings), open_store(settings)
     setup(settings, transport, store)
@@ -228,20 +226,17 @@ def run_forever(settings: VigilSettings, sources_file: Path, stop: threading.Eve
     threads = [threading.Thread(target=r.run, name=r.stage.name, daemon=True) for r in runners]
     for thread in threads:
         thread.start()
-    registry = load_sources(sources_file) if "crawl" in stages else {}
-    due = {source_id: time.time() for source_id in registry}  # everything crawls once at start
+    scheduler = Scheduler(settings, Path(sources_file), scrapy_overrides=scrapy_overrides or {}) \
+        if "crawl" in stages else None
     try:
         while not stop.is_set():
-            now = time.time()
-            ready = [source_id for source_id, at in due.items() if at <= now]
-            if ready:
-                log.info("crawling %s", ", ".join(ready))
-                crawl_sources(settings, sources_file, ready, scrapy_overrides)
-                for source_id in ready:  # next run after this one ended: runs of a source never overlap
-                    due[source_id] = croniter(registry[source_id].schedule, datetime.now()).get_next(float)
-            stop.wait(max(0.5, min(due.values(), default=time.time() + 60) - time.time()))
+            if scheduler is not None:
+                scheduler.tick()
+            stop.wait(1.0)
     finally:
         stop.set()
+        if scheduler is not None:
+            scheduler.stop_all()
         for thread in threads:
             thread.join()
         store.close()
