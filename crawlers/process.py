@@ -25,8 +25,10 @@ def scrapy_settings(settings: VigilSettings):
     return scrapy
 
 
-def crawl(settings: VigilSettings, sources: list[Source], sources_file: Path, **overrides) -> dict[str, dict]:
-    """Crawl each source once (concurrently, in this process) and return Scrapy's stats per source."""
+def crawl(settings: VigilSettings, sources: list[Source], sources_file: Path, job_dir: Path | None = None,
+          **overrides) -> dict[str, dict]:
+    """Crawl each source once (concurrently, in this process) and return Scrapy's stats per source.
+    With job_dir, each source's crawl can be paused (Ctrl-C once) and resumed (Scrapy's JOBDIR)."""
     from scrapy.crawler import CrawlerProcess
 
     scrapy = scrapy_settings(settings)
@@ -36,6 +38,8 @@ def crawl(settings: VigilSettings, sources: list[Source], sources_file: Path, **
     crawlers = {}
     for source in sources:
         crawler = process.create_crawler(source.kind)
+        if job_dir is not None:
+            crawler.settings.set("JOBDIR", str(Path(job_dir) / source.id), priority="cmdline")
         crawlers[source.id] = crawler
         process.crawl(crawler, source=source.id, sources=str(sources_file))
     process.start()

@@ -119,7 +119,8 @@ def cmd_crawl(args) -> int:
     from streams.pipeline import crawl_sources
 
     settings = _settings(args)
-    stats = crawl_sources(settings, _sources_file(args, settings), args.source or None)
+    stats = crawl_sources(settings, _sources_file(args, settings), args.source or None,
+                          job_dir=Path(args.job_dir) if args.job_dir else None)
     for source_id, source_stats in stats.items():
         print(f"{source_id}: {source_stats.get('response_received_count', 0)} pages, "
               f"{source_stats.get('vigil/published', 0)} documents published, "
@@ -503,6 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = command("crawl", cmd_crawl, "Crawl sources once and publish raw documents (the crawl stage alone).")
     crawl.add_argument("--sources", help="sources file (default: crawler.sources_file)")
     crawl.add_argument("--source", action="append", help="source id (repeatable; default: every source)")
+    crawl.add_argument("--job-dir", help="keep each crawl's queue here, so that one stopped with Ctrl-C (once) "
+                       "resumes where it was when run again with the same directory (Scrapy's JOBDIR)")
 
     for name, handler, text in (
         ("classify", cmd_classify, "Run the classify stage: vigil.raw -> vigil.classified. Start several for "

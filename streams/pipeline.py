@@ -74,14 +74,14 @@ def index_runner(settings: VigilSettings, transport: Transport, store: Store,
                        settings.topics.dlq, settings.stage, stop)
 
 
-def _crawl_process(settings, sources, sources_file, overrides, results):
+def _crawl_process(settings, sources, sources_file, overrides, job_dir, results):
     from crawlers.process import crawl
 
-    results.put(crawl(settings, sources, sources_file, **overrides))
+    results.put(crawl(settings, sources, sources_file, job_dir, **overrides))
 
 
 def crawl_sources(settings: VigilSettings, sources_file: Path, source_ids: list[str] | None = None,
-                  scrapy_overrides: dict | None = None) -> dict[str, dict]:
+                  scrapy_overrides: dict | None = None, job_dir: Path | None = None) -> dict[str, dict]:
     """Crawl sources in a child process (Twisted's reactor runs once per process); Scrapy stats per source."""
     from crawlers.sources import load_sources
 
@@ -94,7 +94,7 @@ def crawl_sources(settings: VigilSettings, sources_file: Path, source_ids: list[
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     process = context.Process(target=_crawl_process,
-                              args=(settings, sources, Path(sources_file), scrapy_overrides or {}, results))
+                              args=(settings, sources, Path(sources_file), scrapy_overrides or {}, job_dir, results))
     process.start()
     stats = results.get() if _wait_for_result(process, results) else {}
     process.join()

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 def _crawl_one(settings, source, sources_file, overrides):
     from crawlers.process import crawl
 
-    crawl(settings, [source], sources_file, **overrides)
+    crawl(settings, [source], sources_file, None, **overrides)
 
 
 def previous_time(schedule: str, now: float) -> float:

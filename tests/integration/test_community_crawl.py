@@ -59,3 +59,14 @@ def test_a_second_run_publishes_no_post_again(crawled):
     _, again, _, _ = crawled
     assert again["board"].get("vigil/published", 0) == 0 and again["chan"].get("vigil/published", 0) == 0
     assert again["board"]["vigil/unchanged/same_text"] == 5
+
+
+def test_a_crawl_with_a_job_directory_can_be_resumed(tmp_path):
+    settings = VigilSettings.model_validate({"data_dir": str(tmp_path / "data")})
+    with CommunitySite() as site:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(site.sources_yaml())
+        stats = crawl_sources(settings, sources, ["board"], {"AUTOTHROTTLE_ENABLED": False},
+                              job_dir=tmp_path / "jobs")["board"]
+    assert stats["vigil/published"] == 5
+    assert (tmp_path / "jobs" / "board" / "requests.seen").exists()  # Scrapy's queue and seen set, per source
