@@ -94,7 +94,7 @@ class ConditionalRequestMiddleware:
         return cls(crawler)
 
     def process_request(self, request):
-        state = getattr(self.crawler.spider, "state", None)
+        state = getattr(self.crawler.spider, "crawl_state", None)
         if (state is None or request.url.endswith("/robots.txt") or request.meta.get("vigil_xml")
                 or request.meta.get("vigil_follow_links")):
             return None  # pages whose links are followed are always fetched whole: they lead to new pages

@@ -58,7 +58,7 @@ class DocumentPipeline:
             raise DropItem(f"no text extracted from {item['url']}")
         digest = text_sha256(extracted.text)
         spider = self.crawler.spider
-        state = getattr(spider, "state", None)
+        state = getattr(spider, "crawl_state", None)
         if state is not None and state.text_hash(item["url"]) == digest:
             self.stats.inc_value("vigil/unchanged/same_text")
             raise DropItem(f"unchanged since the last crawl: {item['url']}")
@@ -122,8 +122,8 @@ class PublishPipeline:
         self.stats.inc_value("vigil/published", self.pending)
         self.pending = 0
         spider = self.crawler.spider
-        if getattr(spider, "state", None) is not None:  # durable now: the next run may skip these
-            spider.state.record([spider.state_rows.pop(i) for i in self.published if i in spider.state_rows])
+        if getattr(spider, "crawl_state", None) is not None:  # durable now: the next run may skip these
+            spider.crawl_state.record([spider.state_rows.pop(i) for i in self.published if i in spider.state_rows])
         self.published = []
 
     def close_spider(self):

@@ -21,7 +21,7 @@ class VigilSpider(scrapy.Spider):
         from crawlers.pipelines import vigil_settings
 
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.state = CrawlState(vigil_settings(crawler).data_dir, spider.source.id)
+        spider.crawl_state = CrawlState(vigil_settings(crawler).data_dir, spider.source.id)
         # The source's politeness settings; the crawler's settings are not frozen until the spider exists.
         for name, value in spider.source.scrapy_settings().items():
             crawler.settings.set(name, value, priority="cmdline")
@@ -41,12 +41,12 @@ class VigilSpider(scrapy.Spider):
         self.start_urls = list(self.source.start_urls)
         self.crawl_job = job or f"{source}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.pages = 0  # pages yielded, against the source's max_pages budget
-        self.state: CrawlState | None = None  # what earlier runs saw (set when run by a crawler)
+        self.crawl_state: CrawlState | None = None  # what earlier runs saw (`state` is Scrapy's JOBDIR dict)
         self.state_rows: dict[str, dict] = {}  # document id -> what to remember once it is published
 
     def closed(self, reason):
-        if self.state is not None:
-            self.state.close()
+        if self.crawl_state is not None:
+            self.crawl_state.close()
 
     async def start(self):
         # Scrapy exempts start requests from its duplicate filter; a start page linked from its own

@@ -38,7 +38,7 @@ class SitemapSpider(VigilSpider, ScrapySitemapSpider):
             if not self.source.in_scope(url):
                 continue
             lastmod = entry.get("lastmod")
-            if lastmod and self.state is not None and self.state.sitemap_lastmod(url) == lastmod:
+            if lastmod and self.crawl_state is not None and self.crawl_state.sitemap_lastmod(url) == lastmod:
                 self.crawler.stats.inc_value("vigil/unchanged/sitemap_lastmod")
                 continue
             if lastmod:
