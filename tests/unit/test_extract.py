@@ -41,3 +41,17 @@ def test_authors_are_pseudonymised_with_a_key():
     assert pseudonymise("Jane Roe", b"k1") == pseudonymise(" jane roe ", b"k1")
     assert pseudonymise("Jane Roe", b"k1") != pseudonymise("Jane Roe", b"k2")
     assert "jane" not in pseudonymise("Jane Roe", b"k1").lower()
+
+
+def test_main_text_without_boilerplate_on_pages_with_known_text():
+    from tests.extraction_pages import MAIN_TEXTS, page, precision_recall
+
+    for key in MAIN_TEXTS:
+        html, expected = page(key)
+        extracted = extract(html, f"https://daily.example/{key}", 50_000)
+        precision, recall = precision_recall(extracted.text, expected)
+        assert recall >= 0.95, (key, recall)
+        assert precision >= 0.85, (key, precision)  # cookie banners, menus, sidebars, comments, footers kept out
+        for boilerplate in ("cookie", "Subscribe", "Most read", "All rights reserved", "Great article"):
+            assert boilerplate not in extracted.text, (key, boilerplate)
+        assert extracted.title == MAIN_TEXTS[key][0]
