@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench bench-indexing bench-scaleout bench-inference quality clean
+.PHONY: install demo test bench bench-indexing bench-scaleout bench-inference bench-crawl bench-extraction quality clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,12 @@ bench-scaleout: install
 
 bench-inference: install
 	$(PY) bench/inference.py
+
+bench-crawl: install
+	$(PY) bench/crawl.py
+
+bench-extraction: install
+	$(PY) bench/extraction.py
 
 # The quality goals, reproduced on ../shared/data: reports (Markdown, HTML, JSON, PNG) under reports/.
 QUALITY_MODEL := .vigil/quality/stormfront-model

@@ -80,7 +80,7 @@ class Extracted:
 def extract(html: str, url: str, max_chars: int) -> Extracted:
     """Main text without navigation and footers (trafilatura), falling back to all visible text."""
     doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True, fast=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     title, text, author, published = "", "", None, None
