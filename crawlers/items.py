@@ -22,3 +22,4 @@ class PageItem(scrapy.Item):
     title = scrapy.Field()
     author = scrapy.Field()
     post = scrapy.Field()  # streams.schemas.PostInfo fields
+    archive = scrapy.Field()  # streams.schemas.ArchiveRef fields: the WARC capture of the response

@@ -85,7 +85,7 @@ class DocumentPipeline:
             lang_confidence=round(confidence, 4), title=extracted.title, text=extracted.text, text_sha256=digest,
             simhash=simhash, author=pseudonymise(extracted.author, self.key) if extracted.author else None,
             crawl_job=item["crawl_job"], spider=item["spider"], depth=item["depth"], near_duplicate_of=near,
-            post=item.get("post"),
+            post=item.get("post"), archive=item.get("archive"),
         )
 
 

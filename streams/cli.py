@@ -115,6 +115,29 @@ def cmd_sources(args) -> int:
     return 0
 
 
+def cmd_archive(args) -> int:
+    from crawlers.evidence import EvidenceArchive
+
+    settings = _settings(args)
+    archive = EvidenceArchive(settings.crawler.archive_dir or settings.data_dir / "evidence")
+    try:
+        record = archive.read(args.sha256)  # checks the hash first
+    except (KeyError, ValueError) as exc:
+        print(f"vigil archive: {exc}", file=sys.stderr)
+        return 1
+    if args.action == "verify":
+        print(f"intact: {archive.path(args.sha256)} (SHA-256 {args.sha256}), {record['url']} captured "
+              f"{record['captured_at']}")
+    elif args.payload:
+        sys.stdout.buffer.write(record["payload"])
+    else:
+        print(f"{record['url']}\ncaptured {record['captured_at']}, HTTP {record['status']}")
+        for name, value in record["headers"]:
+            print(f"{name}: {value}")
+        print(f"\n{len(record['payload'])} bytes of payload (--payload writes them)")
+    return 0
+
+
 def cmd_crawl(args) -> int:
     from streams.pipeline import crawl_sources
 
@@ -500,6 +523,12 @@ def build_parser() -> argparse.ArgumentParser:
     sources = command("sources", cmd_sources, "Check a sources file: every error is named by source id and field.")
     sources.add_argument("action", choices=["check"])
     sources.add_argument("file", nargs="?", help="the sources file (default: crawler.sources_file)")
+
+    archive = command("archive", cmd_archive, "The evidence archive: show or verify the WARC capture a document "
+                      "references (archive.warc_sha256), to prove what a page said after it was taken down.")
+    archive.add_argument("action", choices=["show", "verify"])
+    archive.add_argument("sha256", help="the capture's SHA-256 (a document's archive.warc_sha256)")
+    archive.add_argument("--payload", action="store_true", help="show: write the archived body to stdout")
 
     crawl = command("crawl", cmd_crawl, "Crawl sources once and publish raw documents (the crawl stage alone).")
     crawl.add_argument("--sources", help="sources file (default: crawler.sources_file)")

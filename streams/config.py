@@ -121,6 +121,8 @@ class CrawlerSettings(Section):
     max_response_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest response body, after decompression.")
     max_text_chars: int = Field(50_000, ge=1000, description="Main text is capped at this many characters.")
     download_timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
+    archive: bool = Field(True, description="Keep every response a document came from as WARC evidence.")
+    archive_dir: Path | None = Field(None, description="The evidence archive (default: data_dir/evidence).")
 
 
 class StageSettings(Section):

@@ -69,6 +69,14 @@ class PostInfo(BaseModel):
     media: list[str] = Field(default_factory=list, description="Media links, recorded, never downloaded.")
 
 
+class ArchiveRef(BaseModel):
+    """Where the response a document came from is archived (crawlers/evidence.py)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    warc_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    payload_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    captured_at: datetime
+
+
 class RawDocument(Message):
     schema_: Literal["vigil.raw/1"] = Field("vigil.raw/1", alias="schema")
     id: str = Field(min_length=8, max_length=64)
@@ -92,6 +100,7 @@ class RawDocument(Message):
     near_duplicate_of: str | None = Field(None, description="A recent document of the same source whose "
                                           "text differs only slightly (simhash within 3 bits).")
     post: PostInfo | None = Field(None, description="For forum posts and channel messages.")
+    archive: ArchiveRef | None = Field(None, description="The archived response (WARC), as evidence.")
 
     @field_validator("fetched_at", "published_at")
     @classmethod

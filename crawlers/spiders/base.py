@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import uuid
+from http import HTTPStatus
 
 import scrapy
 from scrapy.http import TextResponse
 
+from crawlers.evidence import EvidenceArchive
 from crawlers.items import PageItem
 from crawlers.sources import load_sources
 from crawlers.state import CrawlState
 from streams.config import load_settings
 from streams.schemas import utcnow
+
+
+# Scrapy has already undone these (decompressed, de-chunked): the archived payload is the decoded body.
+UNDONE_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
 
 
 class VigilSpider(scrapy.Spider):
@@ -21,7 +27,10 @@ class VigilSpider(scrapy.Spider):
         from crawlers.pipelines import vigil_settings
 
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.crawl_state = CrawlState(vigil_settings(crawler).data_dir, spider.source.id)
+        settings = vigil_settings(crawler)
+        spider.crawl_state = CrawlState(settings.data_dir, spider.source.id)
+        if settings.crawler.archive:
+            spider.archive = EvidenceArchive(settings.crawler.archive_dir or settings.data_dir / "evidence")
         # The source's politeness settings; the crawler's settings are not frozen until the spider exists.
         for name, value in spider.source.scrapy_settings().items():
             crawler.settings.set(name, value, priority="cmdline")
@@ -43,6 +52,7 @@ class VigilSpider(scrapy.Spider):
         self.pages = 0  # pages yielded, against the source's max_pages budget
         self.crawl_state: CrawlState | None = None  # what earlier runs saw (`state` is Scrapy's JOBDIR dict)
         self.state_rows: dict[str, dict] = {}  # document id -> what to remember once it is published
+        self.archive: EvidenceArchive | None = None
 
     def closed(self, reason):
         if self.crawl_state is not None:
@@ -54,10 +64,27 @@ class VigilSpider(scrapy.Spider):
         for url in self.start_urls:
             yield scrapy.Request(url, dont_filter=False)
 
+    def capture(self, response) -> dict | None:
+        """The response as WARC evidence (once per response, however many posts it holds)."""
+        if self.archive is None or response.meta.get("vigil_synthetic"):
+            return None
+        if "vigil_capture" not in response.meta:
+            headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, values in response.headers.items()
+                       for value in values if name.lower() not in UNDONE_HEADERS]
+            try:
+                reason = HTTPStatus(response.status).phrase
+            except ValueError:
+                reason = ""
+            capture = self.archive.store(response.url, response.status, reason, headers, response.body, utcnow())
+            response.meta["vigil_capture"] = {"warc_sha256": capture.warc_sha256,
+                                              "payload_sha256": capture.payload_sha256,
+                                              "captured_at": capture.captured_at}
+        return response.meta["vigil_capture"]
+
     def page_item(self, response: TextResponse, published_hint=None, sitemap_lastmod=None) -> PageItem:
         self.pages += 1
         header = lambda name: response.headers.get(name, b"").decode("latin-1") or None  # noqa: E731
-        return PageItem(
+        return PageItem(archive=self.capture(response),
             url=response.url, status=response.status, content_type=header(b"Content-Type") or "",
             html=response.text, source=self.source.id, language_hint=self.source.language,
             depth=response.meta.get("depth", 0), crawl_job=self.crawl_job, spider=self.name, fetched_at=utcnow(),

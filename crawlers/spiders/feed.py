@@ -81,4 +81,5 @@ class FeedSpider(VigilSpider):
         html = f"<html><head><title>{entry['title']}</title></head><body><article>{entry['content']}</article></body></html>"
         response = TextResponse(request.url, body=html.encode("utf-8"), encoding="utf-8", request=request,
                                 headers={"Content-Type": "text/html; charset=utf-8"})
+        response.meta["vigil_synthetic"] = True  # built from the feed, never fetched: nothing to archive
         yield self.page_item(response, published_hint=entry["published"])

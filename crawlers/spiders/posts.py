@@ -28,4 +28,4 @@ def post_item(spider, response: TextResponse, *, url: str, text: str, title: str
         url=url, status=response.status, content_type="text/html", html="", source=spider.source.id,
         language_hint=spider.source.language, depth=response.meta.get("depth", 0), crawl_job=spider.crawl_job,
         spider=spider.name, fetched_at=utcnow(), published_hint=parse_date(posted), text=text, title=title,
-        author=author, post=post)
+        author=author, post=post, archive=spider.capture(response))

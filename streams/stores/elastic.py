@@ -169,7 +169,7 @@ class ElasticsearchStore(Store):
 
     def upsert(self, docs: list[ClassifiedDocument]):
         layout = self.layout
-        existing = self._locate([doc.document.id for doc in docs], source=["review"])
+        existing = self._locate([doc.document.id for doc in docs], source=["review", "availability"])
         first_seen = self._first_seen(docs)
         actions = []
         for doc in docs:
@@ -181,10 +181,11 @@ class ElasticsearchStore(Store):
                 actions.append({"_op_type": "update", "_index": found["_index"], "_id": body["id"], "doc": body})
                 stale = found["duplicates"]
             else:
-                review = (found or {}).get("_source", {}).get("review", {"status": "unreviewed"})
+                kept = (found or {}).get("_source", {})  # fields only reviews and rechecks write
+                review = kept.get("review", {"status": "unreviewed"})
                 retention = "flagged" if doc.flagged or review["status"] != "unreviewed" else "unflagged"
                 actions.append({"_op_type": "update", "_index": layout.write_alias(retention), "_id": body["id"],
-                                "doc": body, "upsert": {**body, "review": review}})
+                                "doc": body, "upsert": {**body, **kept, "review": review}})
                 stale = [found["_index"], *found["duplicates"]] if found else []
             # A document newly flagged moves to the long-kept class; its old copy goes after the new one is written.
             actions.extend({"_op_type": "delete", "_index": index, "_id": body["id"]} for index in stale)

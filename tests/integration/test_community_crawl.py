@@ -2,6 +2,8 @@
 pseudonym), time, thread or channel details; listings and channels paged through."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from streams.config import VigilSettings
@@ -27,11 +29,11 @@ def crawled(tmp_path_factory):
     while batch := consumer.poll(1000, 0.5):
         docs += [RawDocument.from_bytes(r.value) for r in batch]
     consumer.close()
-    return stats, again, docs, site.url
+    return stats, again, docs, site.url, settings.data_dir
 
 
 def test_each_forum_post_is_a_document_with_its_permalink_author_and_time(crawled):
-    _, _, docs, url = crawled
+    _, _, docs, url, _ = crawled
     posts = {d.post.post_id: d for d in docs if d.source == "board"}
     assert set(posts) == {"p11", "p12", "p13", "p21", "p31"}  # both listing pages, both pages of thread 1
     first = posts["p11"]
@@ -44,7 +46,7 @@ def test_each_forum_post_is_a_document_with_its_permalink_author_and_time(crawle
 
 
 def test_each_channel_message_is_a_document_with_views_forwards_and_media(crawled):
-    _, _, docs, _ = crawled
+    _, _, docs, _, _ = crawled
     messages = {d.post.post_id: d for d in docs if d.source == "chan"}
     assert set(messages) == {"vigilchan/101", "vigilchan/102", "vigilchan/104"}  # 103 has no text; paged back
     statement = messages["vigilchan/101"]
@@ -56,7 +58,7 @@ def test_each_channel_message_is_a_document_with_views_forwards_and_media(crawle
 
 
 def test_a_second_run_publishes_no_post_again(crawled):
-    _, again, _, _ = crawled
+    _, again, _, _, _ = crawled
     assert again["board"].get("vigil/published", 0) == 0 and again["chan"].get("vigil/published", 0) == 0
     assert again["board"]["vigil/unchanged/same_text"] == 5
 
@@ -70,3 +72,26 @@ def test_a_crawl_with_a_job_directory_can_be_resumed(tmp_path):
                               job_dir=tmp_path / "jobs")["board"]
     assert stats["vigil/published"] == 5
     assert (tmp_path / "jobs" / "board" / "requests.seen").exists()  # Scrapy's queue and seen set, per source
+
+
+def test_every_document_references_its_archived_response(crawled, tmp_path, capsys):
+    from crawlers.evidence import EvidenceArchive
+    from streams.cli import main
+
+    _, _, docs, _, _ = crawled
+    archived = [d for d in docs if d.archive]
+    assert len(archived) == len(docs)
+    post = next(d for d in docs if d.post.post_id == "p11")
+    settings_dir = crawled[4]
+    archive = EvidenceArchive(settings_dir / "evidence")
+    record = archive.read(post.archive.warc_sha256)
+    assert record["url"] == post.url.split("#")[0] and record["status"] == 200
+    assert b"Brothers, who is coming to the camp?" in record["payload"]
+    assert hashlib.sha256(record["payload"]).hexdigest() == post.archive.payload_sha256
+    config = tmp_path / "vigil.yaml"
+    config.write_text(f"data_dir: {settings_dir}\n")
+    assert main(["--config", str(config), "archive", "verify", post.archive.warc_sha256]) == 0
+    path = archive.path(post.archive.warc_sha256)
+    path.write_bytes(path.read_bytes() + b"tampered")
+    assert main(["--config", str(config), "archive", "verify", post.archive.warc_sha256]) == 1
+    assert "altered" in capsys.readouterr().err

@@ -1,0 +1,72 @@
+"""The evidence archive: every response a document came from, kept as a WARC record (warcio) in a
+content-addressed store, so an analyst can prove what a page said after it was taken down.
+
+Each record is one gzipped WARC file named by the SHA-256 of its bytes (`ab/cd/<sha256>.warc.gz`);
+the document carries that hash, the payload's hash and the capture time. Storing the same bytes twice
+is a no-op, and any change to a stored record shows as a hash mismatch (`vigil archive verify`).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+
+@dataclass(frozen=True)
+class Capture:
+    warc_sha256: str
+    payload_sha256: str
+    captured_at: datetime
+
+
+class EvidenceArchive:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, digest: str) -> Path:
+        return self.root / digest[:2] / digest[2:4] / f"{digest}.warc.gz"
+
+    def store(self, url: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
+              captured_at: datetime) -> Capture:
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=True)
+        http_headers = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol="HTTP/1.1")
+        record = writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": captured_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        writer.write_record(record)
+        data = buffer.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        if not target.exists():  # content-addressed: the same bytes are stored once
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, partial = tempfile.mkstemp(dir=target.parent, suffix=".partial")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(partial, target)
+        return Capture(digest, hashlib.sha256(body).hexdigest(), captured_at)
+
+    def read(self, digest: str) -> dict:
+        """The record's URL, capture time, HTTP status and headers and payload, after checking its hash."""
+        path = self.path(digest)
+        if not path.exists():
+            raise KeyError(f"no archived capture {digest} in {self.root}")
+        data = path.read_bytes()
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise ValueError(f"{path} has been altered: its SHA-256 is {actual}, not {digest}")
+        for record in ArchiveIterator(io.BytesIO(data)):
+            if record.rec_type == "response":
+                return {"url": record.rec_headers.get_header("WARC-Target-URI"),
+                        "captured_at": record.rec_headers.get_header("WARC-Date"),
+                        "status": int(record.http_headers.get_statuscode()),
+                        "headers": record.http_headers.headers, "payload": record.content_stream().read()}
+        raise ValueError(f"{path} holds no response record")
