@@ -115,6 +115,29 @@ def cmd_sources(args) -> int:
     return 0
 
 
+def cmd_recheck(args) -> int:
+    from datetime import timedelta
+
+    from crawlers.recheck import Rechecker, recheck_flagged
+    from crawlers.sources import load_sources
+    from streams.schemas import utcnow
+    from streams.stores import open_store
+
+    settings = _settings(args)
+    sources_file = _sources_file(args, settings)
+    private = {s.id for s in load_sources(sources_file).values() if s.allow_private_addresses} \
+        if sources_file.exists() else set()
+    store = open_store(settings)
+    counts = recheck_flagged(store, Rechecker(settings.crawler.user_agent, settings.crawler.download_timeout_s),
+                             utcnow() - timedelta(hours=args.older_than_hours), args.limit, private)
+    store.close()
+    checked = counts["online"] + counts["offline"]
+    print(f"{counts['checked']} flagged pages checked: {counts['online']} online, {counts['offline']} offline "
+          f"({counts['newly_offline']} newly), {counts['unknown']} unknown (timeouts, server errors, refused)"
+          + (f"; removal rate {counts['offline'] / checked:.1%} of those answered" if checked else ""))
+    return 0
+
+
 def cmd_archive(args) -> int:
     from crawlers.evidence import EvidenceArchive
 
@@ -523,6 +546,14 @@ def build_parser() -> argparse.ArgumentParser:
     sources = command("sources", cmd_sources, "Check a sources file: every error is named by source id and field.")
     sources.add_argument("action", choices=["check"])
     sources.add_argument("file", nargs="?", help="the sources file (default: crawler.sources_file)")
+
+    recheck = command("recheck", cmd_recheck, "Re-check flagged pages: still online, or taken down? Records the "
+                      "outcome and the time a page went offline on its document; prints the removal rate. Run it "
+                      "on a schedule (cron, Kubernetes CronJob).")
+    recheck.add_argument("--older-than-hours", type=float, default=24, help="re-check pages last checked longer "
+                         "ago than this (default 24)")
+    recheck.add_argument("--limit", type=int, default=1000, help="most pages checked in one run (default 1000)")
+    recheck.add_argument("--sources", help="sources file, for sources that allow private addresses (tests)")
 
     archive = command("archive", cmd_archive, "The evidence archive: show or verify the WARC capture a document "
                       "references (archive.warc_sha256), to prove what a page said after it was taken down.")

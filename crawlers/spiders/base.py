@@ -1,6 +1,7 @@
 """What every Vigil spider shares: its source from the registry, a crawl job id, page items."""
 from __future__ import annotations
 
+import logging
 import uuid
 from http import HTTPStatus
 
@@ -8,6 +9,7 @@ import scrapy
 from scrapy.http import TextResponse
 
 from crawlers.evidence import EvidenceArchive
+from crawlers.extract import canonical_url
 from crawlers.items import PageItem
 from crawlers.sources import load_sources
 from crawlers.state import CrawlState
@@ -17,6 +19,25 @@ from streams.schemas import utcnow
 
 # Scrapy has already undone these (decompressed, de-chunked): the archived payload is the decoded body.
 UNDONE_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
+
+
+FLAGGED_PAGE_PRIORITY = 10
+
+
+def flagged_urls(settings, source_id: str, limit: int = 10_000) -> set[str]:
+    """Canonical URLs of this source's flagged documents, from the store (empty if it cannot be read)."""
+    from streams.stores import SearchQuery, open_store
+
+    try:
+        store = open_store(settings)
+        try:
+            hits = store.search(SearchQuery(flagged=True, source=source_id, limit=limit)).hits
+        finally:
+            store.close()
+    except Exception as exc:  # the crawl goes on without priorities
+        logging.getLogger(__name__).warning("flagged pages of %s not read, no crawl priorities: %s", source_id, exc)
+        return set()
+    return {canonical_url(hit.url) for hit in hits}
 
 
 class VigilSpider(scrapy.Spider):
@@ -31,6 +52,7 @@ class VigilSpider(scrapy.Spider):
         spider.crawl_state = CrawlState(settings.data_dir, spider.source.id)
         if settings.crawler.archive:
             spider.archive = EvidenceArchive(settings.crawler.archive_dir or settings.data_dir / "evidence")
+        spider.flagged_urls = flagged_urls(settings, spider.source.id)
         # The source's politeness settings; the crawler's settings are not frozen until the spider exists.
         for name, value in spider.source.scrapy_settings().items():
             crawler.settings.set(name, value, priority="cmdline")
@@ -53,6 +75,14 @@ class VigilSpider(scrapy.Spider):
         self.crawl_state: CrawlState | None = None  # what earlier runs saw (`state` is Scrapy's JOBDIR dict)
         self.state_rows: dict[str, dict] = {}  # document id -> what to remember once it is published
         self.archive: EvidenceArchive | None = None
+        self.flagged_urls: set[str] = set()  # pages of this source the classifier flagged on earlier runs
+
+    def priority_for_links_on(self, response) -> int:
+        """Links found on a page flagged before are crawled first: where one violating page is, more are."""
+        if canonical_url(response.url) in self.flagged_urls:
+            self.crawler.stats.inc_value("vigil/prioritised_pages")
+            return FLAGGED_PAGE_PRIORITY
+        return 0
 
     def closed(self, reason):
         if self.crawl_state is not None:

@@ -24,21 +24,22 @@ class ForumSpider(VigilSpider):
             # posts unchanged since the last run are dropped by their text.
             yield scrapy.Request(url, callback=self.parse_listing, meta={"vigil_follow_links": True})
 
-    def follow(self, response, url, callback):
+    def follow(self, response, url, callback, priority: int):
         absolute = response.urljoin(url)
         if self.source.in_scope(absolute) and self.pages < self.source.max_pages:
-            return response.follow(absolute, callback=callback, meta={"vigil_follow_links": True})
+            return response.follow(absolute, callback=callback, meta={"vigil_follow_links": True}, priority=priority)
         return None
 
     def parse_listing(self, response):
         if not isinstance(response, TextResponse):
             return
+        priority = self.priority_for_links_on(response)
         for href in response.css(self.selectors.thread_links).getall():
-            if request := self.follow(response, href, self.parse_thread):
+            if request := self.follow(response, href, self.parse_thread, priority):
                 yield request
         next_page = first(response, self.selectors.next_page)
         if next_page and response.meta.get("depth", 0) < self.source.max_depth:
-            if request := self.follow(response, next_page, self.parse_listing):
+            if request := self.follow(response, next_page, self.parse_listing, priority):
                 yield request
 
     def parse_thread(self, response):
@@ -60,5 +61,5 @@ class ForumSpider(VigilSpider):
                             post={"post_id": post_id, "thread_title": title, "thread_url": page_url})
         next_page = first(response, s.next_page)
         if next_page:
-            if request := self.follow(response, next_page, self.parse_thread):
+            if request := self.follow(response, next_page, self.parse_thread, self.priority_for_links_on(response)):
                 yield request

@@ -30,7 +30,8 @@ class SiteSpider(VigilSpider):
         yield self.page_item(response)
         depth = response.meta.get("depth", 0)
         if depth < self.source.max_depth and self.pages < self.source.max_pages:
+            priority = self.priority_for_links_on(response)
             for link in self.links.extract_links(response):
                 # Pages at the last depth are leaves: asked for conditionally, skipped when unchanged.
-                yield response.follow(link.url, callback=self.parse,
+                yield response.follow(link.url, callback=self.parse, priority=priority,
                                       meta={"vigil_follow_links": depth + 1 < self.source.max_depth})

@@ -120,6 +120,15 @@ class Store(abc.ABC):
     def search(self, query: SearchQuery) -> SearchResult: ...
 
     @abc.abstractmethod
+    def to_recheck(self, checked_before: datetime, limit: int) -> list[dict]:
+        """Flagged documents not known to be offline, never checked or checked before the given time
+        (id, url, source, availability)."""
+
+    @abc.abstractmethod
+    def record_availability(self, doc_id: str, availability: dict) -> None:
+        """Whether the page is still online, when checked, since when offline (never touched by indexing)."""
+
+    @abc.abstractmethod
     def reviewed(self) -> Iterator[dict]:
         """Every document a person has decided on, with its `review` fields (for training data)."""
 

@@ -219,6 +219,22 @@ class ElasticsearchStore(Store):
         self._call("review", lambda: self.client.update(
             index=found["_index"], id=event.document_id, doc={"review": review}))
 
+    def to_recheck(self, checked_before, limit):
+        query = {"bool": {"filter": [{"term": {"flagged": True}}],
+                          "must_not": [{"term": {"availability.status": "offline"}},
+                                       {"range": {"availability.checked_at": {"gte": checked_before.isoformat()}}}]}}
+        result = self._call("recheck list", lambda: self.client.search(
+            index=self.alias, query=query, size=limit, _source=["id", "url", "source", "availability"]))
+        return [{**{key: hit["_source"].get(key) for key in ("id", "url", "source")},
+                 "availability": hit["_source"].get("availability")} for hit in result["hits"]["hits"]]
+
+    def record_availability(self, doc_id, availability):
+        found = self._locate([doc_id], source=False).get(doc_id)
+        if found is None:
+            raise KeyError(doc_id)
+        self._call("record availability", lambda: self.client.update(
+            index=found["_index"], id=doc_id, doc={"availability": availability}))
+
     def reviewed(self):
         query = {"bool": {"must_not": [{"term": {"review.status": "unreviewed"}}]}}
         for hit in self._call("scan reviews", lambda: list(helpers.scan(self.client, index=self.alias, query={

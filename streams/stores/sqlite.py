@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS documents (
     fetched_at TEXT, review TEXT NOT NULL DEFAULT '{"status": "unreviewed"}');
 CREATE TABLE IF NOT EXISTS scores (id TEXT, label TEXT, score REAL, over INTEGER, PRIMARY KEY (id, label));
 CREATE INDEX IF NOT EXISTS scores_label ON scores (label, score);
+CREATE TABLE IF NOT EXISTS availability (id TEXT PRIMARY KEY, checked_at TEXT, status TEXT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, created_at TEXT, body TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS fulltext USING fts5(
     id UNINDEXED, title, text, tokenize = 'porter unicode61 remove_diacritics 2');
@@ -88,6 +89,22 @@ class SqliteStore(Store):
                 raise KeyError(event.document_id)
         self._write(write)
 
+    def to_recheck(self, checked_before, limit):
+        rows = self._conn.execute(
+            "SELECT d.body, a.body FROM documents d LEFT JOIN availability a ON a.id = d.id "
+            "WHERE d.flagged = 1 AND (a.id IS NULL OR (a.status != 'offline' AND a.checked_at < ?)) "
+            "ORDER BY a.checked_at IS NOT NULL, a.checked_at LIMIT ?", (checked_before.isoformat(), limit))
+        results = []
+        for body, availability in rows:
+            doc = json.loads(body)
+            results.append({"id": doc["id"], "url": doc["url"], "source": doc["source"],
+                            "availability": json.loads(availability) if availability else None})
+        return results
+
+    def record_availability(self, doc_id, availability):
+        self._write(lambda conn: conn.execute("INSERT OR REPLACE INTO availability VALUES (?, ?, ?, ?)", (
+            doc_id, availability["checked_at"], availability["status"], json.dumps(availability))))
+
     def reviewed(self):
         rows = self._conn.execute("SELECT body, review FROM documents "
                                   "WHERE json_extract(review, '$.status') != 'unreviewed' ORDER BY id")
@@ -103,10 +120,12 @@ class SqliteStore(Store):
         return [json.loads(row[0]) for row in rows]
 
     def get(self, doc_id):
-        row = self._conn.execute("SELECT body, review FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        row = self._conn.execute("SELECT d.body, d.review, a.body FROM documents d LEFT JOIN availability a "
+                                 "ON a.id = d.id WHERE d.id = ?", (doc_id,)).fetchone()
         if row is None:
             return None
-        return {**json.loads(row[0]), "review": json.loads(row[1])}
+        return {**json.loads(row[0]), "review": json.loads(row[1]), **({"availability": json.loads(row[2])}
+                                                                         if row[2] else {})}
 
     def search(self, query: SearchQuery) -> SearchResult:
         where, params = [], []

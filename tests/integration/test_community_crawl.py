@@ -95,3 +95,19 @@ def test_every_document_references_its_archived_response(crawled, tmp_path, caps
     path.write_bytes(path.read_bytes() + b"tampered")
     assert main(["--config", str(config), "archive", "verify", post.archive.warc_sha256]) == 1
     assert "altered" in capsys.readouterr().err
+
+
+def test_links_on_pages_flagged_before_are_crawled_first(tmp_path):
+    from streams.stores import open_store
+    from tests.factories import classified, raw_document
+
+    settings = VigilSettings.model_validate({"data_dir": str(tmp_path / "data")})
+    with CommunitySite() as site:
+        store = open_store(settings)  # an earlier run flagged the first listing page
+        listing = raw_document(f"{site.url}/forum/viewforum.php", "Threads: travel plans and more", source="board")
+        store.upsert([classified(listing, {"recruitment": 0.9})])
+        store.close()
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(site.sources_yaml())
+        stats = crawl_sources(settings, sources, ["board"], {"AUTOTHROTTLE_ENABLED": False})["board"]
+    assert stats["vigil/prioritised_pages"] == 1 and stats["vigil/published"] == 5

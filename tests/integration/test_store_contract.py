@@ -125,3 +125,46 @@ def test_uncertain_documents_come_first(store):
     hits = store.search(SearchQuery(review_status="unreviewed", min_score=0.2, score_below=0.9, limit=10)).hits
     assert {hit.id for hit in hits} == {store.ids["praise"], store.ids["russian"]}  # 0.97 and 0.12 are outside
     assert sorted(hits, key=lambda hit: hit.margin)[0].id == store.ids["russian"]  # 0.71 is nearest its 0.5
+
+
+def test_recheck_records_when_a_flagged_page_went_offline(store):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+    from crawlers.recheck import Rechecker, recheck_flagged
+    from streams.schemas import utcnow
+
+    gone = {"/gone"}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            status = 404 if self.path in gone else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        online = raw_document(f"{base}/up", "Join the brigade, the camp awaits.", source="live")
+        offline = raw_document(f"{base}/gone", "Glory to the martyrs of the attack.", source="live")
+        store.upsert([classified(online, {"recruitment": 0.9}), classified(offline, {"propaganda": 0.9})])
+        store.refresh()
+        rechecker = Rechecker("VigilTest/1")
+        counts = recheck_flagged(store, rechecker, utcnow(), 100, allow_private={"live"})
+        store.refresh()
+        # The fixture's other flagged pages are on hosts that do not resolve: offline too.
+        assert counts["online"] == 1 and counts["offline"] == counts["newly_offline"] == 4
+        went = store.get(offline.id)["availability"]
+        assert went["status"] == "offline" and went["http_status"] == 404 and went["offline_since"]
+        assert store.get(online.id)["availability"]["status"] == "online"
+        # Offline pages are not checked again; a refused private address is never fetched.
+        assert offline.id not in {d["id"] for d in store.to_recheck(utcnow(), 100)}
+        assert rechecker.check(f"{base}/up").status == "unknown"  # private address, source not allowed
+    finally:
+        server.shutdown()
+        server.server_close()
