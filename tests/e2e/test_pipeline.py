@@ -89,3 +89,28 @@ def test_continuous_mode_crawls_classifies_and_indexes_until_stopped(settings, d
     assert expected <= flagged
     assert result["classify.processed"] >= len(site.pages) and result["index.indexed"] >= len(site.pages)
     store.close()
+
+
+def test_every_spider_kind_crawls_into_the_index(pipeline_settings, tmp_path):
+    import yaml
+
+    from tests.community_site import CommunitySite
+    from tests.publisher_site import PublisherSite
+
+    with PublisherSite() as publisher, CommunitySite() as community:
+        sources = tmp_path / "sources.yaml"
+        entries = yaml.safe_load(publisher.sources_yaml())["sources"] + yaml.safe_load(community.sources_yaml())["sources"]
+        sources.write_text(yaml.safe_dump({"sources": [e for e in entries if e["id"] != "dups"]}))
+        summary = run_once(pipeline_settings, sources, scrapy_overrides=LOCAL_SITE_SPEED, progress=lambda _: None)
+    assert summary.dead_lettered == 0 and summary.indexed == summary.documents
+    store = open_store(pipeline_settings)
+    # The feeds and the sitemap lead to the same five articles (plus the feed's gone page): one document
+    # each, since ids come from the canonical URL and the text; posts and messages are their own.
+    assert store.search(SearchQuery(limit=1)).total == 5 + 5 + 3
+    assert {source: store.search(SearchQuery(source=source, limit=1)).total for source in ("board", "chan")} == {
+        "board": 5, "chan": 3}
+    assert store.search(SearchQuery(text="charities")).total == 1  # the entry whose page is gone
+    post = store.search(SearchQuery(text="route", source="board")).hits[0]
+    indexed = store.get(post.id)
+    assert indexed["post"]["thread_title"] == "Travel plans" and indexed["archive"]["warc_sha256"]
+    store.close()

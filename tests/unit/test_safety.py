@@ -82,3 +82,24 @@ def test_source_scope_and_politeness_settings():
     assert source.scrapy_settings() == {"CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 3.0,
                                         "USER_AGENT": "Bot/1"}
     assert Source(id="t", start_urls=["https://a.example/"]).scrapy_settings() == {}  # defaults stay
+
+
+def test_a_sources_politeness_reaches_the_crawler(tmp_path):
+    from scrapy.crawler import Crawler
+
+    from crawlers.process import scrapy_settings
+    from crawlers.spiders.site import SiteSpider
+    from streams.config import VigilSettings
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n- {id: slow, start_urls: ['https://slow.example/'], concurrency: 1, delay_s: 5,"
+                       " user_agent: 'Bot/2', robots: obey}\n- {id: plain, start_urls: ['https://plain.example/']}\n")
+    settings = scrapy_settings(VigilSettings(data_dir=tmp_path / "data"))
+    slow = Crawler(SiteSpider, settings.copy())
+    SiteSpider.from_crawler(slow, source="slow", sources=str(sources))
+    assert slow.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
+    assert slow.settings.getfloat("DOWNLOAD_DELAY") == 5 and slow.settings["USER_AGENT"] == "Bot/2"
+    plain = Crawler(SiteSpider, settings.copy())
+    SiteSpider.from_crawler(plain, source="plain", sources=str(sources))
+    assert plain.settings.getfloat("DOWNLOAD_DELAY") == 0.25 and plain.settings.getbool("ROBOTSTXT_OBEY")
+    assert plain.settings.getbool("AUTOTHROTTLE_ENABLED")  # politeness on by default
