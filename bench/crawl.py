@@ -3,7 +3,8 @@ hashes, publishing to the embedded log) against a plain Scrapy link-following sp
 the same local site, measured in the same run with the same concurrency and no politeness delay
 (the ratio). Also the CPU share of extraction: the time extract() takes on the same pages, over the
 Vigil crawl's wall time. Goal: at least 0.8 of plain Scrapy's rate.
-Usage: python bench/crawl.py [COPIES]   (COPIES editions of the demo site, 33 pages each)
+Usage: python bench/crawl.py [COPIES] [--no-archive]   (COPIES editions of the demo site, 33 pages each;
+--no-archive turns the WARC evidence archive off, to show its cost)
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from streams.config import VigilSettings  # noqa: E402
 from streams.demo.site import DemoSite, load_pages, render  # noqa: E402
 from streams.pipeline import crawl_sources  # noqa: E402
 
+ARCHIVE = "--no-archive" not in sys.argv
 SAME_SPEED = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
               "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": True}
 
@@ -63,7 +65,8 @@ def main(copies: int) -> None:
 
         sources = work / "sources.yaml"
         sources.write_text(site.sources_yaml())
-        settings = VigilSettings.model_validate({"data_dir": str(work / "data"), "log_level": "WARNING"})
+        settings = VigilSettings.model_validate({"data_dir": str(work / "data"), "log_level": "WARNING",
+                                                 "crawler": {"archive": ARCHIVE}})
         started = time.perf_counter()
         stats = crawl_sources(settings, sources, None, {**SAME_SPEED, "LOG_LEVEL": "WARNING"})["riverside"]
         wall = time.perf_counter() - started
@@ -86,4 +89,5 @@ def main(copies: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10)
+    numbers = [arg for arg in sys.argv[1:] if arg.isdigit()]
+    main(int(numbers[0]) if numbers else 30)

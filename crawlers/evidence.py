@@ -70,3 +70,10 @@ class EvidenceArchive:
                         "status": int(record.http_headers.get_statuscode()),
                         "headers": record.http_headers.headers, "payload": record.content_stream().read()}
         raise ValueError(f"{path} holds no response record")
+
+
+def archived(archive: EvidenceArchive, raw: dict, captured_at: datetime) -> dict:
+    """Store a response (url, status, reason, headers, body) and return the document's reference to it."""
+    capture = archive.store(raw["url"], raw["status"], raw["reason"], raw["headers"], raw["body"], captured_at)
+    return {"warc_sha256": capture.warc_sha256, "payload_sha256": capture.payload_sha256,
+            "captured_at": capture.captured_at}

@@ -14,6 +14,8 @@ import numpy as np
 import trafilatura
 from w3lib.url import canonicalize_url as w3lib_canonicalize
 
+from streams.schemas import text_sha256
+
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|mc_cid|mc_eid|ref_src|igshid)$", re.IGNORECASE)
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -103,3 +105,24 @@ def extract(html: str, url: str, max_chars: int) -> Extracted:
                     bad.drop_tree()
                 text = "\n".join(" ".join(t.split()) for t in tree.xpath("//body//text()") if t.strip())
     return Extracted(title=title.strip()[:1000], text=text.strip()[:max_chars], author=author, published_at=published)
+
+
+@dataclass
+class Analysis:
+    """What a page's text yields: the extraction, its language, hash and simhash."""
+    extracted: Extracted
+    lang: str
+    lang_confidence: float
+    text_sha256: str
+    simhash: str
+
+
+def analyse(extracted: Extracted, language_hint: str | None) -> Analysis:
+    lang, confidence = detect_language(extracted.text, language_hint)
+    return Analysis(extracted, lang, confidence, text_sha256(extracted.text),
+                    simhash64(extracted.text) if extracted.text else "0" * 16)
+
+
+def extract_and_analyse(html: str, url: str, max_chars: int, language_hint: str | None) -> Analysis:
+    """All of a page's CPU work in one call (the crawler runs it in a worker process)."""
+    return analyse(extract(html, url, max_chars), language_hint)

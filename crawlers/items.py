@@ -23,3 +23,4 @@ class PageItem(scrapy.Item):
     author = scrapy.Field()
     post = scrapy.Field()  # streams.schemas.PostInfo fields
     archive = scrapy.Field()  # streams.schemas.ArchiveRef fields: the WARC capture of the response
+    raw_response = scrapy.Field()  # status, headers and body, for the archive (written by the pipeline)

@@ -1,16 +1,20 @@
 """Item pipelines: build a raw document from a fetched page, then publish it to the raw topic."""
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
 import os
 import secrets
+from concurrent.futures import ProcessPoolExecutor
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import DropItem
 
-from crawlers.extract import Extracted, canonical_url, detect_language, extract, pseudonymise, simhash64
+from crawlers.evidence import EvidenceArchive, archived
+from crawlers.extract import Analysis, Extracted, analyse, canonical_url, extract_and_analyse, pseudonymise
 from streams.config import VigilSettings, load_settings
-from streams.schemas import RawDocument, document_id, text_sha256
+from streams.schemas import RawDocument, document_id
 from streams.transports import open_transport
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,13 @@ def author_key(settings: VigilSettings) -> bytes:
     return path.read_text().strip().encode("utf-8")
 
 
+def page_work(html: str, url: str, max_chars: int, language_hint: str | None, archive_root, raw: dict | None,
+              fetched_at) -> tuple[Analysis, dict | None]:
+    """A page's CPU work, in the worker process: extraction, language, hashes, and its WARC capture."""
+    capture = archived(EvidenceArchive(archive_root), raw, fetched_at) if archive_root and raw else None
+    return extract_and_analyse(html, url, max_chars, language_hint), capture
+
+
 class DocumentPipeline:
     """PageItem -> RawDocument: main text, title, language, canonical URL, hashes, pseudonymised author."""
 
@@ -42,32 +53,45 @@ class DocumentPipeline:
         self.key = author_key(settings)
         self.crawler = crawler
         self.stats = crawler.stats
+        # Extraction is the crawl's CPU work: a worker process does it, so the reactor keeps downloading
+        # on the other core (threads would contend for the GIL).
+        self.extractor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(vigil_settings(crawler), crawler)
 
-    def process_item(self, item):
+    def close_spider(self):
+        self.extractor.shutdown(cancel_futures=True)
+
+    async def process_item(self, item):
         if item.get("text") is not None:  # a post or message its spider cut out
-            extracted = Extracted(title=item.get("title") or "", text=item["text"].strip()[:self.max_chars],
-                                  author=item.get("author"), published_at=None)
+            analysis = analyse(Extracted(title=item.get("title") or "", text=item["text"].strip()[:self.max_chars],
+                                         author=item.get("author"), published_at=None), item.get("language_hint"))
         else:
-            extracted = extract(item["html"], item["url"], self.max_chars)
+            archive = getattr(self.crawler.spider, "archive", None)
+            analysis, capture = await asyncio.wrap_future(self.extractor.submit(
+                page_work, item["html"], item["url"], self.max_chars, item.get("language_hint"),
+                archive.root if archive and item.get("raw_response") else None, item.get("raw_response"),
+                item["fetched_at"]))
+            item["archive"] = capture or item.get("archive")
+        return self.document(item, analysis)
+
+    def document(self, item, analysis: Analysis) -> RawDocument:
+        extracted, digest, simhash = analysis.extracted, analysis.text_sha256, analysis.simhash
         if not extracted.text:
             self.stats.inc_value("vigil/dropped/no_text")
             raise DropItem(f"no text extracted from {item['url']}")
-        digest = text_sha256(extracted.text)
         spider = self.crawler.spider
         state = getattr(spider, "crawl_state", None)
         if state is not None and state.text_hash(item["url"]) == digest:
             self.stats.inc_value("vigil/unchanged/same_text")
             raise DropItem(f"unchanged since the last crawl: {item['url']}")
-        lang, confidence = detect_language(extracted.text, item.get("language_hint"))
+        lang, confidence = analysis.lang, analysis.lang_confidence
         canonical = canonical_url(item["url"])
         fragment = urlsplit(item["url"]).fragment
         if item.get("post") and fragment:  # a post's identity includes its anchor
             canonical += "#" + fragment
-        simhash = simhash64(extracted.text)
         doc_id = document_id(canonical, digest)
         near = state.near_duplicate_of(simhash, doc_id) if state is not None else None
         self.stats.inc_value("vigil/documents")

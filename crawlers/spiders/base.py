@@ -8,7 +8,7 @@ from http import HTTPStatus
 import scrapy
 from scrapy.http import TextResponse
 
-from crawlers.evidence import EvidenceArchive
+from crawlers.evidence import EvidenceArchive, archived
 from crawlers.extract import canonical_url
 from crawlers.items import PageItem
 from crawlers.sources import load_sources
@@ -94,28 +94,32 @@ class VigilSpider(scrapy.Spider):
         for url in self.start_urls:
             yield scrapy.Request(url, dont_filter=False)
 
-    def capture(self, response) -> dict | None:
-        """The response as WARC evidence (once per response, however many posts it holds)."""
+    def raw_response(self, response) -> dict | None:
+        """What the archive needs of a response (None when nothing is archived)."""
         if self.archive is None or response.meta.get("vigil_synthetic"):
             return None
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, values in response.headers.items()
+                   for value in values if name.lower() not in UNDONE_HEADERS]
+        return {"url": response.url, "status": response.status, "reason": reason, "headers": headers,
+                "body": response.body}
+
+    def capture(self, response) -> dict | None:
+        """The response as WARC evidence now, once per response however many posts it holds (whole pages
+        are archived by the document pipeline's worker process instead, off the download thread)."""
         if "vigil_capture" not in response.meta:
-            headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, values in response.headers.items()
-                       for value in values if name.lower() not in UNDONE_HEADERS]
-            try:
-                reason = HTTPStatus(response.status).phrase
-            except ValueError:
-                reason = ""
-            capture = self.archive.store(response.url, response.status, reason, headers, response.body, utcnow())
-            response.meta["vigil_capture"] = {"warc_sha256": capture.warc_sha256,
-                                              "payload_sha256": capture.payload_sha256,
-                                              "captured_at": capture.captured_at}
+            raw = self.raw_response(response)
+            response.meta["vigil_capture"] = archived(self.archive, raw, utcnow()) if raw else None
         return response.meta["vigil_capture"]
 
     def page_item(self, response: TextResponse, published_hint=None, sitemap_lastmod=None) -> PageItem:
         self.pages += 1
         header = lambda name: response.headers.get(name, b"").decode("latin-1") or None  # noqa: E731
-        return PageItem(archive=self.capture(response),
-            url=response.url, status=response.status, content_type=header(b"Content-Type") or "",
+        return PageItem(
+            raw_response=self.raw_response(response), url=response.url, status=response.status, content_type=header(b"Content-Type") or "",
             html=response.text, source=self.source.id, language_hint=self.source.language,
             depth=response.meta.get("depth", 0), crawl_job=self.crawl_job, spider=self.name, fetched_at=utcnow(),
             etag=header(b"ETag"), last_modified=header(b"Last-Modified"), published_hint=published_hint,
