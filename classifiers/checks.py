@@ -11,7 +11,6 @@ the others.
 """
 from __future__ import annotations
 
-import itertools
 
 from classifiers.datasets import Example
 

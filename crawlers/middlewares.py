@@ -37,10 +37,8 @@ def non_public_reason(address: str) -> str | None:
     return None
 
 
-class AddressGuardMiddleware:
-    """Refuses requests whose host resolves to a non-public address. Runs for every request, so also for
-    each redirect hop and robots.txt. A source's allow_private_addresses admits private and loopback
-    addresses (local test sites); link-local and cloud metadata addresses are refused always."""
+class CrawlerMiddleware:
+    """A downloader middleware that sees the crawler (its spider's source and state, its stats)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -49,6 +47,12 @@ class AddressGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+
+class AddressGuardMiddleware(CrawlerMiddleware):
+    """Refuses requests whose host resolves to a non-public address. Runs for every request, so also for
+    each redirect hop and robots.txt. A source's allow_private_addresses admits private and loopback
+    addresses (local test sites); link-local and cloud metadata addresses are refused always."""
 
     def process_request(self, request):
         source = getattr(self.crawler.spider, "source", None)
@@ -81,17 +85,9 @@ class NotModified(IgnoreRequest):
     """The server answered 304: the page has not changed since the last crawl."""
 
 
-class ConditionalRequestMiddleware:
+class ConditionalRequestMiddleware(CrawlerMiddleware):
     """Incremental crawling: asks with If-None-Match / If-Modified-Since for pages published before, and
     drops 304 Not Modified answers (counted), so a recrawl of an unchanged site fetches almost nothing."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.stats = crawler.stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_request(self, request):
         state = getattr(self.crawler.spider, "crawl_state", None)

@@ -8,7 +8,6 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from streams.alerts import FlagRateMonitor
@@ -70,8 +69,8 @@ def index_runner(settings: VigilSettings, transport: Transport, store: Store,
                  stop: threading.Event | None = None) -> StageRunner:
     monitor = FlagRateMonitor(settings.alerts) if settings.alerts.enabled else None
     stage = IndexStage(store, settings.topics.classified, monitor)
-    return StageRunner(stage, transport.consumer([stage.input_topic], f"{settings.stage.group_prefix}-index"), transport.producer(),
-                       settings.topics.dlq, settings.stage, stop)
+    return StageRunner(stage, transport.consumer([stage.input_topic], f"{settings.stage.group_prefix}-index"),
+                       transport.producer(), settings.topics.dlq, settings.stage, stop)
 
 
 def _crawl_process(settings, sources, sources_file, overrides, job_dir, results):

@@ -2,11 +2,11 @@
 spiders: two listing pages, threads over two pages, a channel that pages back with ?before=ID."""
 from __future__ import annotations
 
-import threading
-from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import yaml
+
+from tests.local_server import LocalServer
 
 THREADS = {
     1: ("Travel plans", [[("p11", "ahmad_77", "2026-11-01T10:00:00+00:00", "Brothers, who is coming to the camp?"),
@@ -90,23 +90,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class CommunitySite:
+class CommunitySite(LocalServer):
     def __init__(self):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler, bind_and_activate=False)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 128
-        self.server.server_bind()
-        self.server.server_activate()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_Handler)
 
     def sources_yaml(self) -> str:
         common = {"allow_private_addresses": True, "delay_s": 0, "concurrency": 4}

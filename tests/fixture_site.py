@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import gzip
-import threading
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import yaml
+
+from tests.local_server import LocalServer
 
 ARTICLE = "<p>{}</p>" * 3
 
@@ -86,25 +87,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class FixtureSite:
+class FixtureSite(LocalServer):
     def __init__(self, big_bytes: int = 200 * 1024 * 1024):
         self.hits: dict[str, int] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, routes(big_bytes), self.hits),
-                                          bind_and_activate=False)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 128  # the default 5 drops connections under a crawler's concurrency
-        self.server.server_bind()
-        self.server.server_activate()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(partial(_Handler, routes(big_bytes), self.hits))
 
     def sources_yaml(self, **extra) -> str:
         return yaml.safe_dump({"sources": [{"id": "fixture", "start_urls": [self.url + "/"], "max_depth": 1,

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import threading
 from email.utils import format_datetime
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import yaml
 
 from streams.schemas import utcnow
+from tests.local_server import LocalServer
 
 ARTICLES = {
     "/news/1.html": ("Market attack", "Police said three people were injured in the market attack on Tuesday. "
@@ -59,19 +59,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class PublisherSite:
+class PublisherSite(LocalServer):
     def __init__(self):
         self.hits: dict[str, int] = {}
         self.not_modified = 0
         self.articles = dict(ARTICLES)
         self.modified = {path: utcnow().replace(microsecond=0) for path in self.articles}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, self), bind_and_activate=False)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 128
-        self.server.server_bind()
-        self.server.server_activate()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(partial(_Handler, self))
 
     def edit(self, path: str, text: str) -> None:
         """Change an article (a new text, a new Last-Modified, a new lastmod in the sitemap)."""
@@ -120,14 +114,6 @@ class PublisherSite:
                 return 200, {"Content-Type": "application/x-gzip"}, gzip.compress(body)
             return 200, xml, body
         return 404, {"Content-Type": "text/plain"}, b"not found"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
     def sources_yaml(self) -> str:
         common = {"allow_private_addresses": True, "delay_s": 0, "concurrency": 4}

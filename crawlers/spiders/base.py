@@ -119,8 +119,8 @@ class VigilSpider(scrapy.Spider):
         self.pages += 1
         header = lambda name: response.headers.get(name, b"").decode("latin-1") or None  # noqa: E731
         return PageItem(
-            raw_response=self.raw_response(response), url=response.url, status=response.status, content_type=header(b"Content-Type") or "",
-            html=response.text, source=self.source.id, language_hint=self.source.language,
+            url=response.url, status=response.status, content_type=header(b"Content-Type") or "",
+            raw_response=self.raw_response(response), html=response.text, source=self.source.id, language_hint=self.source.language,
             depth=response.meta.get("depth", 0), crawl_job=self.crawl_job, spider=self.name, fetched_at=utcnow(),
             etag=header(b"ETag"), last_modified=header(b"Last-Modified"), published_hint=published_hint,
             sitemap_lastmod=sitemap_lastmod,

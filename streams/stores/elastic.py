@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from elastic_transport import Urllib3HttpNode
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from streams.config import ElasticsearchSettings
 from streams.errors import RejectedError, TransientError

@@ -96,7 +96,7 @@ def test_kubernetes_workloads_use_real_settings_and_existing_volumes():
 
 
 def test_grafana_dashboard_queries_metrics_the_stages_expose():
-    from streams.metrics import BATCH_SECONDS, OUTCOMES  # noqa: F401 (registers the metrics)
+    from streams.metrics import OUTCOMES
 
     exposed = {"vigil_stage_messages_total", "vigil_stage_consumer_lag", "vigil_stage_batch_seconds_bucket", "up"}
     dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "vigil-stages.json").read_text())
