@@ -124,33 +124,34 @@ class TextClassifier:
         """Use a thresholds file and reload it when it changes. strict: fail if it cannot be used now."""
         self.thresholds_file = Path(path)
         self._thresholds_mtime = None
-        if not strict:
-            self.refresh_thresholds()
-            return
-        try:
-            mtime = self.thresholds_file.stat().st_mtime
-            self.use_thresholds(ThresholdSet.read(self.thresholds_file))
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"classifier.thresholds_file: {exc}") from None
-        self._thresholds_mtime = mtime
+        problem = self.refresh_thresholds()
+        if problem and strict:
+            raise ValueError(f"classifier.thresholds_file: {problem}")
 
-    def refresh_thresholds(self) -> bool:
-        """Reload the thresholds file if it changed (no restart needed). False if it could not be used; the
-        thresholds in effect stay."""
+    def refresh_thresholds(self) -> str | None:
+        """Reload the thresholds file if it changed (no restart needed). Returns why it could not be used,
+        once per change of the file (the thresholds in effect stay), or None."""
         if self.thresholds_file is None:
-            return True
+            return None
         try:
             mtime = self.thresholds_file.stat().st_mtime
-            if mtime == self._thresholds_mtime:
-                return True
+        except OSError as exc:
+            mtime, problem = -1.0, f"{self.thresholds_file}: {exc.strerror}"  # -1: gone
+            if self._thresholds_mtime != mtime:
+                log.error("thresholds file not readable (keeping the thresholds in effect): %s", problem)
+                self._thresholds_mtime = mtime
+            return problem
+        if mtime == self._thresholds_mtime:
+            return None
+        self._thresholds_mtime = mtime  # a bad file is reported once, not on every batch
+        try:
             self.use_thresholds(ThresholdSet.read(self.thresholds_file))
-        except (OSError, ValueError) as exc:
+        except ValueError as exc:
             log.error("thresholds file %s not applied (keeping %s): %s", self.thresholds_file,
                       self.thresholds_version or "the model's thresholds", exc)
-            return False
-        self._thresholds_mtime = mtime
+            return str(exc)
         log.info("thresholds %s in effect: %s", self.thresholds_version, self.thresholds)
-        return True
+        return None
 
     def threshold(self, label: str, lang: str | None = None) -> float:
         return self.by_language.get(lang or "", {}).get(label, self.thresholds[label])

@@ -49,7 +49,7 @@ class ClassifyStage(Stage[RawDocument]):
                 stats["model_switch_errors"] += 1
                 log.error("model selection in %s not applied: %s", self.registry.path, exc)
                 self._selection_mtime = self.registry.mtime()
-        if not self.classifier.refresh_thresholds():
+        if self.classifier.refresh_thresholds():
             stats["threshold_reload_errors"] += 1
 
     def process(self, items: list[RawDocument], stats: Counter) -> list[Result]:

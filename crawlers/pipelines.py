@@ -125,7 +125,6 @@ class PublishPipeline:
         self.transport = open_transport(settings)
         self.transport.ensure_topics([settings.topics.raw])
         self.producer = self.transport.producer()
-        self.pending = 0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -136,15 +135,13 @@ class PublishPipeline:
             return item
         self.producer.send(self.settings.topics.raw, item.to_bytes(), key=item.id.encode("ascii"))
         self.published.append(item.id)
-        self.pending += 1
-        if self.pending >= self.flush_every:
+        if len(self.published) >= self.flush_every:
             self._flush()
         return item
 
     def _flush(self):
         self.producer.flush()
-        self.stats.inc_value("vigil/published", self.pending)
-        self.pending = 0
+        self.stats.inc_value("vigil/published", len(self.published))
         spider = self.crawler.spider
         if getattr(spider, "crawl_state", None) is not None:  # durable now: the next run may skip these
             spider.crawl_state.record([spider.state_rows.pop(i) for i in self.published if i in spider.state_rows])

@@ -354,14 +354,14 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _classifier(args, settings: VigilSettings):
+def _classifier(args, settings: VigilSettings, thresholds: bool = True):
     from classifiers.registry import ACTIVE, Registry
     from streams.pipeline import load_classifier
 
     reference = args.model or settings.classifier.model
     if reference == ACTIVE:
         reference = Registry(settings.data_dir).read().active
-    return load_classifier(settings, reference)
+    return load_classifier(settings, reference, thresholds=thresholds)
 
 
 def cmd_predict(args) -> int:
@@ -474,8 +474,7 @@ def cmd_thresholds(args) -> int:
     from classifiers.thresholds import choose
 
     settings = _settings(args)
-    classifier = _classifier(args, settings)
-    classifier.temperature[:] = 1.0  # fit on the model's own scores, not on an earlier calibration
+    classifier = _classifier(args, settings, thresholds=False)  # fit on the model's own scores (maybe a new model)
     examples = [e for spec in args.data for e in load(spec, Path(args.shared_data))]
     print(f"vigil thresholds: {classifier.version} on {len(examples)} examples", file=sys.stderr)
     try:

@@ -16,11 +16,10 @@ from crawlers.state import CrawlState
 from streams.config import load_settings
 from streams.schemas import utcnow
 
+log = logging.getLogger(__name__)
 
 # Scrapy has already undone these (decompressed, de-chunked): the archived payload is the decoded body.
 UNDONE_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
-
-
 FLAGGED_PAGE_PRIORITY = 10
 
 
@@ -35,7 +34,7 @@ def flagged_urls(settings, source_id: str, limit: int = 10_000) -> set[str]:
         finally:
             store.close()
     except Exception as exc:  # the crawl goes on without priorities
-        logging.getLogger(__name__).warning("flagged pages of %s not read, no crawl priorities: %s", source_id, exc)
+        log.warning("flagged pages of %s not read, no crawl priorities: %s", source_id, exc)
         return set()
     return {canonical_url(hit.url) for hit in hits}
 
