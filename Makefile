@@ -1,12 +1,13 @@
-# Two commands: `make demo` runs the whole pipeline on embedded defaults; `make test` runs the tests.
-# Both create the virtual environment (.venv) and install Vigil first.
+# Two commands: `make demo` runs the whole pipeline on embedded defaults; `make test` checks the code (ruff,
+# import-linter's layer contracts, mypy) and runs every test. Both create the virtual environment (.venv) and
+# install Vigil first. `make test-fast` runs the unit tests alone (under a minute).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # The CPU build of torch goes in first, so that nothing later pulls a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench bench-indexing bench-scaleout bench-inference bench-crawl bench-extraction quality clean
+.PHONY: install demo lint test test-fast import-graph bench bench-indexing bench-scaleout bench-inference bench-crawl bench-extraction quality clean
 
 install: $(VENV)/.installed
 
@@ -20,10 +21,25 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(VENV)/bin/vigil demo
 
+# Lint, the layers (pyproject.toml's [tool.importlinter]: vigil over the stages over streams; inference
+# never imports training) and types on the backbone and the stage interfaces.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
 # Starts the test servers (tansu for Kafka, osmem-server for Elasticsearch) on free loopback
 # ports from the test fixtures, and stops them afterwards.
-test: install
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Which package imports which (the layers the lint target enforces).
+import-graph: install
+	$(PY) tools/import_graph.py
+
+# Pure logic and tiny random models: no servers, no real model, no ONNX export.
+test-fast: install
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .vigil .pytest_cache

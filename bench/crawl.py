@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawlers.extract import detect_language, extract  # noqa: E402
 from streams.config import VigilSettings  # noqa: E402
-from streams.demo.site import DemoSite, load_pages, render  # noqa: E402
-from streams.pipeline import crawl_sources  # noqa: E402
+from vigil.demo.site import DemoSite, load_pages, render  # noqa: E402
+from vigil.pipeline import crawl_sources  # noqa: E402
 
 ARCHIVE = "--no-archive" not in sys.argv
 SAME_SPEED = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,

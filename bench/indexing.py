@@ -15,12 +15,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from streams.config import VigilSettings  # noqa: E402
-from streams.pipeline import index_runner, setup  # noqa: E402
 from streams.stores.base import to_index_document  # noqa: E402
 from streams.stores.elastic import ElasticsearchStore  # noqa: E402
 from streams.transports import open_transport  # noqa: E402
 from tests.factories import classified, raw_document  # noqa: E402
 from tests.servers import osmem_server, tansu_broker  # noqa: E402
+from vigil.pipeline import index_runner, setup  # noqa: E402
 
 TEXT = ("Police said the group had posted recruitment videos online; researchers who study extremist media "
         "describe the channel as a hub for propaganda. ") * 6  # about 1 KB, like an extracted page

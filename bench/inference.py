@@ -3,7 +3,8 @@ the default model (all-MiniLM-L6-v2 + Vigil's head), against the naive Hugging F
 `pipeline("text-classification")` one text at a time, measured in the same run (the ratio). Vigil's
 variants: torch fp32, torch int8, ONNX Runtime fp32 and int8, all with length-sorted batches of 8. Also
 prints each variant's fidelity to fp32 (largest and mean probability difference) and the share of the
-machine's measured matrix-multiply peak (fp32, or int8 for the int8 variants) the model reaches. Documents are Stormfront sentences
+machine's measured matrix-multiply peak (fp32, or int8 for the int8 variants) the model reaches.
+Documents are Stormfront sentences
 (shared data) joined and cut to the token count.
 Usage: python bench/inference.py [DOCUMENTS]
 """
@@ -21,9 +22,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from transformers import pipeline  # noqa: E402
 
-from classifiers.datasets import load  # noqa: E402
 from classifiers.default import ensure_default_model  # noqa: E402
 from classifiers.model import TextClassifier  # noqa: E402
+from classifiers.training.datasets import load  # noqa: E402
 from streams.config import ClassifierSettings  # noqa: E402
 
 VARIANTS = [("torch", "none"), ("torch", "int8"), ("onnx", "none"), ("onnx", "int8")]

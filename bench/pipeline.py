@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from classifiers.default import ensure_default_model  # noqa: E402
 from classifiers.model import TextClassifier  # noqa: E402
 from streams.config import VigilSettings  # noqa: E402
-from streams.demo.run import LOCAL_SITE_SPEED  # noqa: E402
-from streams.demo.site import DemoSite  # noqa: E402
-from streams.pipeline import run_once  # noqa: E402
 from tests.servers import osmem_server, tansu_broker  # noqa: E402
+from vigil.demo.run import LOCAL_SITE_SPEED  # noqa: E402
+from vigil.demo.site import DemoSite  # noqa: E402
+from vigil.pipeline import run_once  # noqa: E402
 
 FAST_GROUP = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 500}
 
@@ -50,9 +50,10 @@ def main(copies: int) -> None:
             total = summary.total_s
             rate = summary.documents / total
             stages = ", ".join(f"{stage} {s:.1f}s" for stage, s in summary.done_after_s.items())
+            latency = summary.fetch_to_searchable_s
             print(f"{name}: {summary.documents} documents in {total:.1f}s = {rate:.1f} documents/s end to end "
-                  f"(ratio to classifier alone {rate / baseline:.2f}); stages done after: {stages}; fetch to searchable "
-                  f"median {summary.fetch_to_searchable_s['median']:.1f}s, max {summary.fetch_to_searchable_s['max']:.1f}s")
+                  f"(ratio to classifier alone {rate / baseline:.2f}); stages done after: {stages}; "
+                  f"fetch to searchable median {latency['median']:.1f}s, max {latency['max']:.1f}s")
 
 
 if __name__ == "__main__":

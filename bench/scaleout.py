@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from classifiers.default import ensure_default_model  # noqa: E402
 from streams.config import load_settings  # noqa: E402
-from streams.demo.site import DemoSite  # noqa: E402
 from streams.schemas import ClassifiedDocument  # noqa: E402
 from streams.transports import open_transport  # noqa: E402
 from tests.factories import raw_document  # noqa: E402
 from tests.servers import free_port, tansu_broker  # noqa: E402
+from vigil.demo.site import DemoSite  # noqa: E402
 
 
 def scrape(port: int) -> str:
@@ -64,7 +64,7 @@ class Run:
         t = self.settings.topics
         self.transport.ensure_topics([t.raw, t.classified, t.dlq])
         self.ports = [free_port() for _ in range(workers)]
-        self.workers = [subprocess.Popen([sys.executable, "-m", "streams.cli", "classify"], cwd=work,
+        self.workers = [subprocess.Popen([sys.executable, "-m", "vigil", "classify"], cwd=work,
                                          env={**self.env, "VIGIL_METRICS_PORT": str(port)},
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                         for port in self.ports]

@@ -1,1 +1,2 @@
-"""Vigil's classifiers: model loading and batched inference, the default model, training, the classify stage."""
+"""Vigil's classifiers: model loading and batched inference, runtimes, thresholds, the model selection, the
+default model and the classify stage. Training and evaluation live in classifiers.training."""

@@ -8,8 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from classifiers.artifacts import assemble_from_head, weights_sha256
 from classifiers.model import VIGIL_FILE
-from classifiers.train import assemble_from_head, weights_sha256
 
 log = logging.getLogger(__name__)
 

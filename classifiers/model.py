@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from classifiers.fast import OnnxModel, export_onnx, quantize_torch
+from classifiers.runtimes import OnnxModel, export_onnx, quantize_torch
 from classifiers.thresholds import ThresholdSet
-from streams.config import ClassifierSettings
+from streams.config import ClassifierSettings, VigilSettings
 
 log = logging.getLogger(__name__)
 VIGIL_FILE = "vigil.json"  # labels' thresholds, version and provenance, beside config.json
@@ -73,13 +73,15 @@ class TextClassifier:
         self.temperature = torch.ones(len(self.labels))
         self.by_language: dict[str, dict[str, float]] = {}
         self.thresholds_version: str | None = None
-        self.source: str | None = None  # what it was loaded as (a directory, hub id, "default")
+        self.reference: str | None = None  # what it was loaded as (a directory, hub id, "default")
         self.thresholds_file: Path | None = None
         self._thresholds_mtime: float | None = None
 
     @classmethod
-    def from_pretrained(cls, path_or_id: str | Path, settings: ClassifierSettings | None = None) -> "TextClassifier":
-        """Load a model directory (or hub id); thresholds: vigil.json, then settings' overrides."""
+    def from_pretrained(cls, path_or_id: str | Path, settings: ClassifierSettings | None = None,
+                        data_dir: Path | None = None) -> "TextClassifier":
+        """Load a model directory (or hub id); thresholds: vigil.json, then settings' overrides.
+        ONNX exports of a hub model are cached under data_dir (a local model's beside it)."""
         settings = settings or ClassifierSettings()
         tokenizer = AutoTokenizer.from_pretrained(str(path_or_id))
         model = AutoModelForSequenceClassification.from_pretrained(str(path_or_id))
@@ -98,7 +100,8 @@ class TextClassifier:
             model = quantize_torch(model)
         elif settings.runtime == "onnx":
             local = Path(str(path_or_id))
-            cache = settings.onnx_cache_dir or (local / "onnx" if local.is_dir() else Path(".vigil") / "onnx")
+            data_dir = data_dir or VigilSettings.model_fields["data_dir"].default  # Vigil's default data_dir
+            cache = settings.onnx_cache_dir or (local / "onnx" if local.is_dir() else Path(data_dir) / "onnx")
             exported = export_onnx(str(path_or_id), tokenizer, cache, version, settings.quantize == "int8")
             model = OnnxModel(exported, model.config, list(tokenizer.model_input_names), settings.threads)
         if variant != "torch-fp32":
@@ -106,7 +109,7 @@ class TextClassifier:
         classifier = cls(model, tokenizer, name=meta.get("name") or Path(str(path_or_id)).name, version=version,
                          thresholds=thresholds, max_length=settings.max_length, batch_size=settings.batch_size,
                          max_windows=settings.max_windows, threads=settings.threads)
-        classifier.source = str(path_or_id)
+        classifier.reference = str(path_or_id)
         return classifier
 
     # -- thresholds ---------------------------------------------------------------------------------

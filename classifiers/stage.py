@@ -1,7 +1,7 @@
 """The classify stage: raw documents in, classified documents (scores, labels, evidence) out.
 
 Between batches it picks up a changed thresholds file and, with `classifier.model: active`, a switch
-of the active or shadow model (classifiers/registry.py), without a restart. A shadow model's scores
+of the active or shadow model (classifiers/selection.py), without a restart. A shadow model's scores
 are recorded under its own version and never flag anything.
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ import logging
 from collections import Counter
 from typing import Callable
 
-from classifiers.model import TextClassifier
-from classifiers.registry import Registry
+from classifiers.model import Prediction, TextClassifier
+from classifiers.selection import SelectionFile
 from streams.runner import Output, Result, Stage
 from streams.schemas import ClassifiedDocument, Evidence, RawDocument, ShadowScores
 
@@ -23,34 +23,43 @@ class ClassifyStage(Stage[RawDocument]):
     input_schema = RawDocument
 
     def __init__(self, classifier: TextClassifier, input_topic: str, output_topic: str,
-                 shadow: TextClassifier | None = None, registry: Registry | None = None,
+                 shadow: TextClassifier | None = None, selection_file: SelectionFile | None = None,
                  load: Callable[..., TextClassifier] | None = None):
         self.classifier = classifier
         self.shadow = shadow
         self.input_topic = input_topic
         self.output_topic = output_topic
-        self.registry, self.load = registry, load
-        self._selection_mtime = registry.mtime() if registry else None
+        if selection_file is not None and load is None:
+            raise ValueError("following a model selection file needs a load function")
+        self.selection_file, self.load = selection_file, load
+        self._selection_mtime = selection_file.mtime() if selection_file else None
 
     def refresh(self, stats: Counter) -> None:
         """Apply a changed model selection or thresholds file; on any error keep what is in effect."""
-        if self.registry is not None and self.registry.mtime() != self._selection_mtime:
+        if self.selection_file is not None and self.selection_file.mtime() != self._selection_mtime:
+            assert self.load is not None  # checked in __init__
             try:
-                selection = self.registry.read()
-                if selection.active != self.classifier.source:
+                selection = self.selection_file.read()
+                if selection.active != self.classifier.reference:
                     self.classifier = self.load(selection.active)
-                if selection.shadow != (self.shadow.source if self.shadow else None):
+                if selection.shadow != (self.shadow.reference if self.shadow else None):
                     self.shadow = self.load(selection.shadow, thresholds=False) if selection.shadow else None
-                self._selection_mtime = self.registry.mtime()
+                self._selection_mtime = self.selection_file.mtime()
                 stats["model_switches"] += 1
                 log.info("classifying with %s%s", self.classifier.version,
                          f", shadow {self.shadow.version}" if self.shadow else "")
             except Exception as exc:  # a bad selection must not stop classification
                 stats["model_switch_errors"] += 1
-                log.error("model selection in %s not applied: %s", self.registry.path, exc)
-                self._selection_mtime = self.registry.mtime()
+                log.error("model selection in %s not applied: %s", self.selection_file.path, exc)
+                self._selection_mtime = self.selection_file.mtime()
         if self.classifier.refresh_thresholds():
             stats["threshold_reload_errors"] += 1
+
+    def _shadow_scores(self, prediction: Prediction | None) -> ShadowScores | None:
+        if prediction is None or self.shadow is None:
+            return None
+        return ShadowScores(model_version=self.shadow.version, scores=prediction.scores, labels=prediction.labels,
+                            flagged=prediction.flagged)
 
     def process(self, items: list[RawDocument], stats: Counter) -> list[Result]:
         self.refresh(stats)
@@ -58,17 +67,16 @@ class ClassifyStage(Stage[RawDocument]):
         predictions = self.classifier.predict(texts, langs=langs)
         shadows = self.shadow.predict(texts, explain=False, langs=langs) if self.shadow else [None] * len(items)
         results = []
-        for doc, prediction, shadow in zip(items, predictions, shadows):
+        for doc, prediction, shadow_prediction in zip(items, predictions, shadows):
             classified = ClassifiedDocument(
                 document=doc, model_name=self.classifier.name, model_version=self.classifier.version,
                 scores=prediction.scores, labels=prediction.labels, flagged=prediction.flagged,
                 thresholds={label: self.classifier.threshold(label, doc.lang) for label in self.classifier.labels},
                 thresholds_version=self.classifier.thresholds_version,
                 evidence=[Evidence(**e) for e in prediction.evidence],
-                shadow=ShadowScores(model_version=self.shadow.version, scores=shadow.scores, labels=shadow.labels,
-                                    flagged=shadow.flagged) if shadow else None,
+                shadow=self._shadow_scores(shadow_prediction),
             )
             stats["flagged"] += int(prediction.flagged)
-            stats["shadow_flagged"] += int(bool(shadow and shadow.flagged))
+            stats["shadow_flagged"] += int(bool(shadow_prediction and shadow_prediction.flagged))
             results.append(Result(outputs=[Output(self.output_topic, classified.to_bytes(), doc.id.encode("ascii"))]))
         return results

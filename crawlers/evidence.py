@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +16,8 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from streams.files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,7 @@ class EvidenceArchive:
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
         if not target.exists():  # content-addressed: the same bytes are stored once
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, partial = tempfile.mkstemp(dir=target.parent, suffix=".partial")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(partial, target)
+            write_atomically(target, data, private=True)  # captures of extremist content: the owner's alone
         return Capture(digest, hashlib.sha256(body).hexdigest(), captured_at)
 
     def read(self, digest: str) -> dict:

@@ -27,7 +27,8 @@ def canonical_url(url: str) -> str:
     port = parts.port
     if port and not ((parts.scheme == "http" and port == 80) or (parts.scheme == "https" and port == 443)):
         host = f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)])
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not TRACKING_PARAMS.match(k)])
     return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
 
 

@@ -1,40 +1,14 @@
 """Safety middlewares: refuse non-public addresses and unwanted content before it reaches a spider."""
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 
+from crawlers.addresses import refused_address
+
 log = logging.getLogger(__name__)
-
-
-@lru_cache(maxsize=4096)
-def resolve(host: str) -> tuple[str, ...]:
-    try:
-        return tuple(sorted({info[4][0] for info in socket.getaddrinfo(host, None)}))
-    except socket.gaierror:
-        return ()
-
-
-# Cloud metadata services: refused always, even for sources that allow private addresses.
-METADATA_ADDRESSES = {"169.254.169.254", "fd00:ec2::254", "100.100.100.200", "169.254.170.2"}
-
-
-def non_public_reason(address: str) -> str | None:
-    """Why an address must not be crawled (private, loopback, link-local incl. cloud metadata, ...), or None."""
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if getattr(ip, "ipv4_mapped", None):
-        ip = ip.ipv4_mapped
-    for attribute in ("is_loopback", "is_link_local", "is_private", "is_multicast", "is_reserved", "is_unspecified"):
-        if getattr(ip, attribute):
-            return attribute[3:].replace("_", "-")
-    if not ip.is_global:  # shared address space, documentation ranges, ...
-        return "not-global"
-    return None
 
 
 class CrawlerMiddleware:
@@ -56,24 +30,14 @@ class AddressGuardMiddleware(CrawlerMiddleware):
 
     def process_request(self, request):
         source = getattr(self.crawler.spider, "source", None)
-        allow_private = source is not None and source.allow_private_addresses
         host = urlsplit(request.url).hostname or ""
-        try:
-            addresses = (str(ipaddress.ip_address(host)),)
-        except ValueError:
-            addresses = resolve(host)
-        for address in addresses:
-            reason = non_public_reason(address)
-            if address in METADATA_ADDRESSES or reason == "link-local":
-                reason = "link-local or cloud metadata, never crawled"
-            elif allow_private:
-                continue
-            if reason:
-                self.stats.inc_value("vigil/refused/non_public_address")
-                log.warning("refused %s: %s resolves to %s (%s); Vigil crawls public addresses only "
-                            "(a source's allow_private_addresses admits private ones)", request.url, host, address,
-                            reason)
-                raise IgnoreRequest(f"non-public address {address} ({reason})")
+        refused = refused_address(host, allow_private=source is not None and source.allow_private_addresses)
+        if refused:
+            address, reason = refused
+            self.stats.inc_value("vigil/refused/non_public_address")
+            log.warning("refused %s: %s resolves to %s (%s); Vigil crawls public addresses only "
+                        "(a source's allow_private_addresses admits private ones)", request.url, host, address, reason)
+            raise IgnoreRequest(f"non-public address {address} ({reason})")
         return None
 
 

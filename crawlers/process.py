@@ -1,27 +1,43 @@
-"""Running spiders from Vigil: one Scrapy process crawls the given sources, with Vigil's settings."""
+"""Running spiders from Vigil: one Scrapy process crawls the given sources, with Vigil's settings.
+
+Twisted's reactor runs once per process, so every crawl started from a long-lived process (the
+scheduler, `vigil run`, `vigil crawl`) runs in a child process of its own (`start_crawl`).
+"""
 from __future__ import annotations
 
+import multiprocessing
 import os
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from crawlers.sources import Source
 from streams.config import VigilSettings
 
 
+def from_vigil(settings: VigilSettings) -> dict:
+    """The Scrapy settings that Vigil's settings control, by Scrapy's names (crawlers/settings.py has the rest)."""
+    crawler = settings.crawler
+    return {
+        "USER_AGENT": crawler.user_agent,
+        "ROBOTSTXT_OBEY": crawler.obey_robots,
+        # The size limit also bounds decompressed bodies (gzip bombs).
+        "DOWNLOAD_MAXSIZE": crawler.max_response_bytes,
+        "DOWNLOAD_WARNSIZE": crawler.max_response_bytes // 2,
+        "DOWNLOAD_TIMEOUT": crawler.download_timeout_s,
+        "LOG_LEVEL": settings.log_level,
+    }
+
+
 def scrapy_settings(settings: VigilSettings):
     """Scrapy's project settings with the fields Vigil's settings control applied on top (these
     settings may have been built in code rather than read from the file and environment)."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
-    from scrapy.utils.project import get_project_settings
+    from scrapy.utils.project import get_project_settings  # here: the scheduler imports this module, not Scrapy
 
     scrapy = get_project_settings()
-    crawler = settings.crawler
     scrapy.set("VIGIL_SETTINGS", settings, priority="cmdline")
-    scrapy.set("USER_AGENT", crawler.user_agent, priority="cmdline")
-    scrapy.set("ROBOTSTXT_OBEY", crawler.obey_robots, priority="cmdline")
-    scrapy.set("DOWNLOAD_MAXSIZE", crawler.max_response_bytes, priority="cmdline")
-    scrapy.set("DOWNLOAD_TIMEOUT", crawler.download_timeout_s, priority="cmdline")
-    scrapy.set("LOG_LEVEL", settings.log_level, priority="cmdline")
+    for name, value in from_vigil(settings).items():
+        scrapy.set(name, value, priority="cmdline")
     return scrapy
 
 
@@ -44,3 +60,21 @@ def crawl(settings: VigilSettings, sources: list[Source], sources_file: Path, jo
         process.crawl(crawler, source=source.id, sources=str(sources_file))
     process.start()
     return {source_id: crawler.stats.get_stats() for source_id, crawler in crawlers.items()}
+
+
+def _crawl_child(settings, sources, sources_file, overrides, job_dir, results):
+    stats = crawl(settings, sources, sources_file, job_dir, **overrides)
+    if results is not None:
+        results.put(stats)
+
+
+def start_crawl(settings: VigilSettings, sources: list[Source], sources_file: Path, *,
+                scrapy_overrides: dict | None = None, job_dir: Path | None = None, results=None,
+                name: str | None = None) -> BaseProcess:
+    """`crawl` in a started child process (spawned, not forked: no reactor or threads are inherited).
+    results: a queue from multiprocessing.get_context("spawn") that receives the stats per source."""
+    process = multiprocessing.get_context("spawn").Process(
+        target=_crawl_child, name=name,
+        args=(settings, sources, Path(sources_file), scrapy_overrides or {}, job_dir, results))
+    process.start()
+    return process

@@ -12,9 +12,12 @@ import urllib.error
 import urllib.request
 import urllib.robotparser
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawlers.middlewares import METADATA_ADDRESSES, non_public_reason
+from crawlers.addresses import addresses_of, refused_address
+from crawlers.sources import load_sources
+from streams.schemas import utcnow
 
 OFFLINE_STATUSES = {404, 410, 451}
 
@@ -31,15 +34,18 @@ class _Refused(Exception):
 
 
 def guard(url: str, allow_private: bool) -> None:
+    """The crawler's address policy (crawlers/addresses.py), on addresses resolved now (a DNS failure is not
+    remembered: it says nothing about the next page); a host that does not resolve is offline."""
     host = urlsplit(url).hostname or ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = addresses_of(host)
     except socket.gaierror as exc:
         raise socket.gaierror(f"{host} does not resolve: {exc}") from None
-    for address in addresses:
-        reason = non_public_reason(address)
-        if address in METADATA_ADDRESSES or reason == "link-local" or (reason and not allow_private):
-            raise _Refused(f"{host} resolves to {address} ({reason or 'metadata'}); not checked")
+    except UnicodeError as exc:
+        raise _Refused(f"{host!r} is not a valid host name ({exc}); not checked") from None
+    refused = refused_address(host, allow_private, addresses)
+    if refused:
+        raise _Refused(f"{host} resolves to {refused[0]} ({refused[1]}); not checked")
 
 
 class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
@@ -101,10 +107,14 @@ class Rechecker:
             return Check("unknown", None, str(reason))
 
 
+def private_sources(sources_file: Path) -> set[str]:
+    """The sources that allow private addresses (local test sites); none when there is no sources file."""
+    return {s.id for s in load_sources(sources_file).values() if s.allow_private_addresses} \
+        if sources_file.exists() else set()
+
+
 def recheck_flagged(store, rechecker: Rechecker, checked_before, limit: int, allow_private: set[str]) -> dict:
     """Check flagged documents' URLs; record each outcome on its document. Returns the counts."""
-    from streams.schemas import utcnow
-
     counts = {"checked": 0, "online": 0, "offline": 0, "newly_offline": 0, "unknown": 0}
     for doc in store.to_recheck(checked_before, limit):
         result = rechecker.check(doc["url"], allow_private=doc["source"] in allow_private)

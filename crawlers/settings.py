@@ -1,18 +1,17 @@
 """Scrapy settings for Vigil's crawlers: safe and polite by default.
 
-The ones Vigil's own settings control (user agent, robots, limits) come from them, so
-`scrapy crawl` honours vigil.yaml and VIGIL_* variables as `vigil crawl` does."""
+The ones Vigil's own settings control (user agent, robots.txt, size and time limits, log level) come
+from them, through crawlers.process.from_vigil, so `scrapy crawl` honours vigil.yaml and VIGIL_*
+variables as `vigil crawl` does (which applies the same function to settings built in code)."""
 
+from crawlers.process import from_vigil
 from streams.config import load_settings
 
-_vigil = load_settings()
+globals().update(from_vigil(load_settings()))  # USER_AGENT, ROBOTSTXT_OBEY, DOWNLOAD_MAXSIZE, ...
 
 BOT_NAME = "vigil"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
-
-USER_AGENT = _vigil.crawler.user_agent
-ROBOTSTXT_OBEY = _vigil.crawler.obey_robots
 
 # Politeness: few parallel requests per site, delays that adapt to the server's latency.
 CONCURRENT_REQUESTS = 16
@@ -22,10 +21,7 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
-# Limits on every download; the size limit also bounds decompressed bodies (gzip bombs).
-DOWNLOAD_MAXSIZE = _vigil.crawler.max_response_bytes
-DOWNLOAD_WARNSIZE = DOWNLOAD_MAXSIZE // 2
-DOWNLOAD_TIMEOUT = _vigil.crawler.download_timeout_s
+# Limits on every download beyond from_vigil's.
 REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 2
 VIGIL_ALLOWED_CONTENT_TYPES = ["text/html", "application/xhtml+xml", "text/plain"]
@@ -41,7 +37,6 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.PublishPipeline": 800,
 }
 
-LOG_LEVEL = _vigil.log_level
 # No listening ports: crawls run unattended, often beside other services.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

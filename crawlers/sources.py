@@ -1,9 +1,10 @@
-"""The source registry: which public sites to crawl, how deep, how often, and what is allowed."""
+"""The sources file: which public sites to crawl, how deep, how often, and what is allowed."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -68,7 +69,7 @@ class Source(BaseModel):
     max_depth: int = Field(2, ge=0, description="Link hops from a start URL.")
     max_pages: int = Field(1000, ge=1, description="Stop after this many pages.")
     concurrency: int | None = Field(None, ge=1, le=16, description="Requests at once per domain (default: "
-                                    "the crawler's, 2).")
+                                    "the crawler's, 4).")
     delay_s: float | None = Field(None, ge=0, description="Seconds between requests to a domain (AutoThrottle "
                                   "may raise it).")
     user_agent: str | None = Field(None, description="User agent for this source (default: crawler.user_agent).")
@@ -131,8 +132,6 @@ class Source(BaseModel):
         return value
 
     def domains(self) -> list[str]:
-        from urllib.parse import urlsplit
-
         return self.allowed_domains or sorted({urlsplit(u).hostname for u in self.start_urls if urlsplit(u).hostname})
 
 
@@ -150,7 +149,8 @@ def load_sources(path: str | Path) -> dict[str, Source]:
         try:
             source = Source.model_validate(entry)
         except ValidationError as exc:
-            errors += [f"  source {name}: {'.'.join(map(str, e['loc'])) or '(entry)'}: {e['msg']}" for e in exc.errors()]
+            errors += [f"  source {name}: {'.'.join(map(str, e['loc'])) or '(entry)'}: {e['msg']}"
+                       for e in exc.errors()]
             continue
         if source.id in sources:
             errors.append(f"  source {source.id}: id used twice")

@@ -7,9 +7,10 @@ the next run.
 """
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
+
+from streams import sqlite_db
 
 NEAR_DUPLICATE_BITS = 3  # simhashes this close are the same text with small edits (counters, dates, ads)
 RECENT_FOR_NEAR_DUPLICATES = 5000
@@ -24,11 +25,8 @@ CREATE INDEX IF NOT EXISTS pages_seen ON pages (seen_at);
 
 class CrawlState:
     def __init__(self, data_dir: Path, source_id: str):
-        path = Path(data_dir) / "crawl-state" / f"{source_id}.sqlite"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(SCHEMA)
+        self.path = path = Path(data_dir) / "crawl-state" / f"{source_id}.sqlite"
+        self._conn = sqlite_db.connect(path, SCHEMA)
         self._lock = threading.Lock()
         self._recent = [(doc_id, int(simhash, 16)) for doc_id, simhash in self._conn.execute(
             "SELECT document_id, simhash FROM pages WHERE simhash IS NOT NULL ORDER BY seen_at DESC LIMIT ?",
@@ -58,13 +56,10 @@ class CrawlState:
 
     def record(self, rows: list[dict]) -> None:
         """After publishing: remember each document's URL, validators and hashes."""
-        with self._lock:
-            self._conn.execute("BEGIN")
-            for row in rows:
-                self._conn.execute(
-                    "INSERT OR REPLACE INTO pages VALUES (:url, :document_id, :etag, :last_modified, :text_sha256, "
-                    ":simhash, :sitemap_lastmod, :seen_at)", row)
-            self._conn.execute("COMMIT")
+        with sqlite_db.transaction(self._conn, f"crawl state {self.path}", self._lock) as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO pages VALUES (:url, :document_id, :etag, :last_modified, :text_sha256, "
+                ":simhash, :sitemap_lastmod, :seen_at)", rows)
 
     def close(self) -> None:
         self._conn.close()

@@ -1,1 +1,2 @@
-"""Vigil's backbone: the message contract, transports, stage runner, stores and the `vigil` command."""
+"""Vigil's backbone, which the stages stand on: settings, the message contract, transports, the stage runner,
+dead letters, metrics, stores and the index stage. It imports nothing of crawlers/, classifiers/ or vigil/."""

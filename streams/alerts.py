@@ -2,9 +2,9 @@
 
 A spike is either a false-positive flood (a model or a site changed) or a real event; either way a
 person should look. Without earlier windows there is no baseline and no alert (the saved search
-"High score from a new source" covers new sources). Counting happens in the index stage, per window of indexing time; an alert is
-written to the store's alerts (the `<alias>-alerts` index in Elasticsearch) and logged, once per
-source or label and window (its id is derived from them, so a restart does not duplicate it).
+"High score from a new source" covers new sources). Counting happens in the index stage, per window of
+indexing time; an alert is written to the store's alerts (the `<alias>-alerts` index in Elasticsearch)
+and logged, once per source or label and window (its id is derived from them, so a restart does not duplicate it).
 """
 from __future__ import annotations
 

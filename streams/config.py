@@ -39,7 +39,8 @@ class TopicSettings(Section):
 
 
 class KafkaSettings(Section):
-    bootstrap: str | None = Field(None, description="Kafka bootstrap servers (host:port,...). Unset: the embedded local log.")
+    bootstrap: str | None = Field(None, description="Kafka bootstrap servers (host:port,...). Unset: the embedded "
+                                  "local log.")
     client: dict[str, Any] = Field(
         default_factory=dict,
         description="kafka-python client settings by their own names (security_protocol, sasl_mechanism, "
@@ -50,7 +51,8 @@ class KafkaSettings(Section):
 class ElasticsearchSettings(Section):
     url: str | None = Field(None, description="Elasticsearch URL. Unset: the embedded SQLite store.")
     plain_json: bool = Field(
-        False, description="Send plain application/json instead of versioned media types (OpenSearch, proxies, test servers)."
+        False, description="Send plain application/json instead of versioned media types (OpenSearch, proxies, "
+        "test servers)."
     )
     alias: str = Field("vigil", description="Read alias analysts and Kibana search; documents live in "
                        "<alias>-flagged-NNNNNN and <alias>-unflagged-NNNNNN behind write aliases.")
@@ -60,7 +62,8 @@ class ElasticsearchSettings(Section):
     ca_certs: Path | None = Field(None, description="CA certificate file for TLS.")
     verify_certs: bool = Field(True, description="Verify the server's TLS certificate.")
     request_timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
-    templates_dir: Path | None = Field(None, description="Where the templates and policies live (default: deploy/elasticsearch).")
+    templates_dir: Path | None = Field(None, description="Where the templates and policies live (default: "
+                                       "deploy/elasticsearch).")
     bulk_chunk_size: int = Field(500, ge=1, description="Documents per bulk request.")
     bulk_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest bulk request body.")
     bulk_concurrency: int = Field(1, ge=1, description="Bulk requests in flight at once per index stage.")
@@ -76,7 +79,8 @@ class KibanaSettings(Section):
     review_url: str | None = Field(
         None, description="Link for a document id in Kibana, {{value}} standing for the id (e.g. "
         "https://review.example/documents/{{value}}). Unset: the id opens the document in Discover.")
-    saved_objects: Path | None = Field(None, description="The saved objects file (default: deploy/kibana/vigil.ndjson).")
+    saved_objects: Path | None = Field(None, description="The saved objects file (default: "
+                                       "deploy/kibana/vigil.ndjson).")
 
 
 class ClassifierSettings(Section):
@@ -97,7 +101,7 @@ class ClassifierSettings(Section):
     runtime: Literal["torch", "onnx"] = Field("torch", description="Inference engine: torch, or ONNX Runtime "
                                               "(exported once per model version; needs vigil[onnx]).")
     quantize: Literal["none", "int8"] = Field("none", description="Dynamic int8: about 3x faster on CPU; moves "
-                                              "borderline scores (see classifiers/fast.py); the model version "
+                                              "borderline scores (see classifiers/runtimes.py); the model version "
                                               "records the variant.")
     onnx_cache_dir: Path | None = Field(None, description="Where ONNX exports are kept (default: beside the model, "
                                         "or data_dir/onnx for hub ids).")
@@ -112,7 +116,8 @@ class ClassifierSettings(Section):
 
 
 class CrawlerSettings(Section):
-    sources_file: Path = Field(Path("sources.yaml"), description="The sources registry (YAML, a list under `sources:`).")
+    sources_file: Path = Field(Path("sources.yaml"), description="The sources file (YAML, a list under "
+                               "`sources:`).")
     author_key: SecretStr | None = Field(
         None, description="HMAC key for pseudonymising authors. Unset: a random key kept in data_dir."
     )
@@ -131,7 +136,8 @@ class StageSettings(Section):
     batch_size: int = Field(64, ge=1, description="Messages a stage takes per batch.")
     poll_timeout_s: float = Field(1.0, gt=0, description="How long a poll waits for messages.")
     max_attempts: int = Field(3, ge=1, description="Attempts at one message before it is dead-lettered.")
-    backoff_initial_s: float = Field(0.5, gt=0, description="First wait after a transient error (broker or index down).")
+    backoff_initial_s: float = Field(0.5, gt=0, description="First wait after a transient error (broker or index "
+                                     "down).")
     backoff_max_s: float = Field(30.0, gt=0, description="Longest wait between retries.")
 
 
@@ -163,7 +169,9 @@ class VigilSettings(Section):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
 
-SECTIONS = {name for name, field in VigilSettings.model_fields.items() if isinstance(field.default_factory, type)}
+# Section name -> its model (topics -> TopicSettings, ...): what VIGIL_<SECTION>_<FIELD> variables address.
+SECTIONS: dict[str, type[Section]] = {name: field.annotation for name, field in VigilSettings.model_fields.items()
+                                      if isinstance(field.annotation, type) and issubclass(field.annotation, Section)}
 
 
 def _environment_overrides(environ: dict[str, str]) -> dict[str, Any]:
@@ -181,7 +189,7 @@ def _environment_overrides(environ: dict[str, str]) -> dict[str, Any]:
             overrides[key] = value
             continue
         field = key[len(section) + 1:]
-        model = VigilSettings.model_fields[section].default_factory
+        model = SECTIONS[section]
         if field in model.model_fields:
             overrides.setdefault(section, {})[field] = _parse_structured(field, value)
         elif section == "kafka":
@@ -198,7 +206,7 @@ def _is_field(key: str, client: bool = True) -> bool:
     section = next((s for s in SECTIONS if key.startswith(s + "_")), None)
     if section is None:
         return key in VigilSettings.model_fields
-    fields = VigilSettings.model_fields[section].default_factory.model_fields
+    fields = SECTIONS[section].model_fields
     return key[len(section) + 1:] in fields or (client and section == "kafka")
 
 

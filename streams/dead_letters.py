@@ -28,7 +28,8 @@ class DeadLetterReport:
 
     def lines(self) -> list[str]:
         total = sum(self.by_stage_and_error.values())
-        lines = [f"{total} dead letter{'s' if total != 1 else ''}" + (f", {self.unreadable} unreadable" if self.unreadable else "")]
+        lines = [f"{total} dead letter{'s' if total != 1 else ''}"
+                 + (f", {self.unreadable} unreadable" if self.unreadable else "")]
         for (stage, kind), count in self.by_stage_and_error.most_common():
             lines.append(f"  {count:6d}  {stage:10s} {kind}")
         if self.latest:

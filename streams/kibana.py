@@ -67,7 +67,8 @@ def import_saved_objects(settings: VigilSettings, kibana_url: str | None = None)
         if not settings.elasticsearch.verify_certs:
             context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     try:
-        with urllib.request.urlopen(request, timeout=settings.elasticsearch.request_timeout_s, context=context) as response:
+        timeout = settings.elasticsearch.request_timeout_s
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             answer = json.loads(response.read())
     except urllib.error.HTTPError as error:
         detail = error.read().decode("utf-8", "replace")[:500]
@@ -78,6 +79,7 @@ def import_saved_objects(settings: VigilSettings, kibana_url: str | None = None)
     except (urllib.error.URLError, OSError) as error:
         raise TransientError(f"Kibana at {url}: {error}") from None
     if not answer.get("success"):
-        problems = "; ".join(f"{e.get('type')}/{e.get('id')}: {json.dumps(e.get('error'))}" for e in answer.get("errors", []))
+        problems = "; ".join(f"{e.get('type')}/{e.get('id')}: {json.dumps(e.get('error'))}"
+                             for e in answer.get("errors", []))
         raise ConfigError(f"Kibana at {url} imported {answer.get('successCount', 0)} objects but not all: {problems}")
     return answer

@@ -23,6 +23,7 @@ from streams.transports.base import Consumer, Producer, Record
 log = logging.getLogger(__name__)
 
 In = TypeVar("In", bound=Message)
+S = TypeVar("S", bound="Stage")
 
 
 @dataclass
@@ -51,8 +52,10 @@ class Stage(abc.ABC, Generic[In]):
         """One Result per item, in order. Raise TransientError when nothing can be done now."""
 
 
-class StageRunner:
-    def __init__(self, stage: Stage, consumer: Consumer, producer: Producer, dlq_topic: str,
+class StageRunner(Generic[S]):
+    """Runs one stage over its input topic: StageRunner[ClassifyStage] is the classify stage's runner."""
+
+    def __init__(self, stage: S, consumer: Consumer, producer: Producer, dlq_topic: str,
                  settings: StageSettings, stop: threading.Event | None = None):
         self.stage = stage
         self.consumer = consumer

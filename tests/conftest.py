@@ -5,11 +5,18 @@ import uuid
 
 import pytest
 
+from classifiers.default import ensure_default_model
 from streams.config import VigilSettings
 from tests.servers import osmem_server, tansu_broker
 
 # Fast consumer-group joins on the test broker (it waits half the session timeout in JoinGroup).
 FAST_GROUP = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 500}
+
+
+@pytest.fixture(scope="session")
+def default_model(tmp_path_factory):
+    """The bundled default model, built once per session from its head and the encoder package."""
+    return ensure_default_model(tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture(scope="session")

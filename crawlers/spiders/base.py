@@ -1,4 +1,4 @@
-"""What every Vigil spider shares: its source from the registry, a crawl job id, page items."""
+"""What every Vigil spider shares: its source from the sources file, a crawl job id, page items."""
 from __future__ import annotations
 
 import logging
@@ -11,10 +11,12 @@ from scrapy.http import TextResponse
 from crawlers.evidence import EvidenceArchive, archived
 from crawlers.extract import canonical_url
 from crawlers.items import PageItem
+from crawlers.pipelines import vigil_settings
 from crawlers.sources import load_sources
 from crawlers.state import CrawlState
 from streams.config import load_settings
 from streams.schemas import utcnow
+from streams.stores import SearchQuery, open_store
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +27,9 @@ FLAGGED_PAGE_PRIORITY = 10
 
 def flagged_urls(settings, source_id: str, limit: int = 10_000) -> set[str]:
     """Canonical URLs of this source's flagged documents, from the store (empty if it cannot be read)."""
-    from streams.stores import SearchQuery, open_store
-
     try:
-        store = open_store(settings)
-        try:
+        with open_store(settings) as store:
             hits = store.search(SearchQuery(flagged=True, source=source_id, limit=limit)).hits
-        finally:
-            store.close()
     except Exception as exc:  # the crawl goes on without priorities
         log.warning("flagged pages of %s not read, no crawl priorities: %s", source_id, exc)
         return set()
@@ -44,8 +41,6 @@ class VigilSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
-        from crawlers.pipelines import vigil_settings
-
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = vigil_settings(crawler)
         spider.crawl_state = CrawlState(settings.data_dir, spider.source.id)
@@ -63,10 +58,10 @@ class VigilSpider(scrapy.Spider):
         super().__init__(**kwargs)
         if not source:
             raise ValueError(f"spider {self.name} needs a source: scrapy crawl {self.name} -a source=ID")
-        registry = load_sources(sources or load_settings().crawler.sources_file)
-        if source not in registry:
-            raise ValueError(f"no source {source!r} in the sources file (known: {', '.join(sorted(registry))})")
-        self.source = registry[source]
+        known = load_sources(sources or load_settings().crawler.sources_file)
+        if source not in known:
+            raise ValueError(f"no source {source!r} in the sources file (known: {', '.join(sorted(known))})")
+        self.source = known[source]
         self.allowed_domains = self.source.domains()
         self.start_urls = list(self.source.start_urls)
         self.crawl_job = job or f"{source}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
@@ -119,7 +114,8 @@ class VigilSpider(scrapy.Spider):
         header = lambda name: response.headers.get(name, b"").decode("latin-1") or None  # noqa: E731
         return PageItem(
             url=response.url, status=response.status, content_type=header(b"Content-Type") or "",
-            raw_response=self.raw_response(response), html=response.text, source=self.source.id, language_hint=self.source.language,
+            raw_response=self.raw_response(response), html=response.text, source=self.source.id,
+            language_hint=self.source.language,
             depth=response.meta.get("depth", 0), crawl_job=self.crawl_job, spider=self.name, fetched_at=utcnow(),
             etag=header(b"ETag"), last_modified=header(b"Last-Modified"), published_hint=published_hint,
             sitemap_lastmod=sitemap_lastmod,

@@ -2,6 +2,7 @@
 (its full text), or from the entry's own content when that page cannot be fetched."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import scrapy
@@ -13,8 +14,6 @@ from crawlers.spiders.base import VigilSpider
 
 def parse_date(text: str | None):
     """RFC 822 (RSS) or ISO 8601 (Atom) dates; None when absent or unreadable."""
-    from datetime import datetime, timezone
-
     if not text:
         return None
     text = text.strip()
@@ -78,7 +77,8 @@ class FeedSpider(VigilSpider):
         if failure.check(NotModified) or not entry["content"]:
             return  # unchanged since the last run, or nothing to fall back on
         self.crawler.stats.inc_value("vigil/feed_entries_from_content")
-        html = f"<html><head><title>{entry['title']}</title></head><body><article>{entry['content']}</article></body></html>"
+        html = (f"<html><head><title>{entry['title']}</title></head>"
+                f"<body><article>{entry['content']}</article></body></html>")
         response = TextResponse(request.url, body=html.encode("utf-8"), encoding="utf-8", request=request,
                                 headers={"Content-Type": "text/html; charset=utf-8"})
         response.meta["vigil_synthetic"] = True  # built from the feed, never fetched: nothing to archive

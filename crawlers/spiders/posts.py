@@ -12,7 +12,8 @@ def text_of(selected) -> str:
     """The visible text of the first selected element, a line per text node, whitespace normalised."""
     if not selected:
         return ""
-    lines = (" ".join(t.split()) for t in selected[0].xpath(".//text()[not(ancestor::script or ancestor::style)]").getall())
+    texts = selected[0].xpath(".//text()[not(ancestor::script or ancestor::style)]").getall()
+    lines = (" ".join(t.split()) for t in texts)
     return "\n".join(line for line in lines if line)
 
 

@@ -30,7 +30,8 @@ class TelegramSpider(VigilSpider):
     async def start(self):
         for url in self.start_urls:
             if "/s/" not in url:
-                self.logger.error("source %s: %s is not a channel preview (https://t.me/s/CHANNEL)", self.source.id, url)
+                self.logger.error("source %s: %s is not a channel preview (https://t.me/s/CHANNEL)",
+                                  self.source.id, url)
                 continue
             yield scrapy.Request(url, callback=self.parse, meta={"vigil_follow_links": True, "channel_url": url})
 
@@ -56,8 +57,9 @@ class TelegramSpider(VigilSpider):
                             author=data_post.split("/")[0], posted=first(message, "time::attr(datetime)"),
                             post={"post_id": data_post, "thread_url": response.meta["channel_url"],
                                   "views": count(first(message, "span.tgme_widget_message_views::text")),
-                                  "forwarded_from": first(message, "a.tgme_widget_message_forwarded_from_name::attr(href)")
-                                  or first(message, ".tgme_widget_message_forwarded_from_name span::text"),
+                                  "forwarded_from":
+                                      first(message, "a.tgme_widget_message_forwarded_from_name::attr(href)")
+                                      or first(message, ".tgme_widget_message_forwarded_from_name span::text"),
                                   "media": media})
         if ids and response.meta.get("depth", 0) < self.source.max_depth and self.pages < self.source.max_pages:
             base = response.meta["channel_url"].split("?")[0]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -57,6 +58,8 @@ class SearchQuery:
     until: datetime | None = None
     review_status: str | None = None
     limit: int = 20
+    # Unreviewed documents whose scores are nearest a threshold first: where a decision teaches the model most.
+    uncertain: bool = False
 
     def __post_init__(self):
         if self.review_status is not None and self.review_status not in REVIEW_STATUSES:
@@ -80,6 +83,16 @@ class Hit:
     evidence: list[dict] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, document: dict, review_status: str, snippet: str = "") -> "Hit":
+        """A hit from an indexed document (what to_index_document made); the text's start as the default snippet."""
+        return cls(
+            id=document["id"], url=document["url"], title=document["title"], source=document["source"],
+            lang=document["lang"], flagged=document["flagged"], labels=document["labels"], scores=document["scores"],
+            fetched_at=document["fetched_at"], review_status=review_status, model_version=document["model_version"],
+            snippet=snippet or document["text"][:200], evidence=document.get("evidence") or [],
+            thresholds=document.get("thresholds") or {})
+
     @property
     def margin(self) -> float:
         """How close the nearest label's score is to its threshold (small: the model was unsure)."""
@@ -97,7 +110,14 @@ class SearchResult:
 
 
 class Store(abc.ABC):
+    """A store of indexed documents; `with open_store(settings) as store:` closes it."""
     name: str
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     @abc.abstractmethod
     def setup(self) -> None:
@@ -116,8 +136,23 @@ class Store(abc.ABC):
     def get(self, doc_id: str) -> dict | None:
         """The indexed document with its `review` fields."""
 
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Documents matching the query, best first (by relevance with text, else by highest score);
+        with `uncertain`, unreviewed documents nearest a threshold first."""
+        if not query.uncertain:
+            return self._search(query)
+        # Candidates are scored somewhere between clearly benign and clearly violating; the nearest to a
+        # threshold among many of them come first.
+        candidates = dataclasses.replace(query, uncertain=False, review_status="unreviewed",
+                                         limit=max(query.limit * 20, 500), min_score=query.min_score or 0.2,
+                                         score_below=0.9)
+        result = self._search(candidates)
+        result.hits = sorted(result.hits, key=lambda hit: hit.margin)[:query.limit]
+        return result
+
     @abc.abstractmethod
-    def search(self, query: SearchQuery) -> SearchResult: ...
+    def _search(self, query: SearchQuery) -> SearchResult:
+        """The backend's answer to a query (never `uncertain`)."""
 
     @abc.abstractmethod
     def to_recheck(self, checked_before: datetime, limit: int) -> list[dict]:

@@ -6,6 +6,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from typing import Any
 
 from elastic_transport import Urllib3HttpNode
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
@@ -13,8 +14,8 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from streams.config import ElasticsearchSettings
 from streams.errors import RejectedError, TransientError
 from streams.schemas import ClassifiedDocument, ReviewEvent
-from streams.stores.elastic_layout import DEFAULT_DIRECTORY, RETENTION_CLASSES, Layout
 from streams.stores.base import Hit, SearchQuery, SearchResult, Store, review_fields, to_index_document
+from streams.stores.elastic_layout import DEFAULT_DIRECTORY, RETENTION_CLASSES, Layout
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +29,14 @@ class PlainJsonNode(Urllib3HttpNode):
     """Sends application/json where the client would send Elasticsearch's versioned media types,
     for OpenSearch-dialect servers and proxies that answer those with 406."""
 
-    def perform_request(self, method, target, body=None, headers=None, **kwargs):
+    # Options beyond the headers pass through as the client sends them, whatever its version's signature.
+    def perform_request(self, method, target, body=None, headers=None, **options):  # type: ignore[override]
         if headers:
             headers = headers.copy()
             for name in ("accept", "content-type"):
                 if name in headers:
                     headers[name] = _VERSIONED.sub(r"application/\1", headers[name])
-        return super().perform_request(method, target, body=body, headers=headers, **kwargs)
+        return super().perform_request(method, target, body=body, headers=headers, **options)
 
 
 def make_client(settings: ElasticsearchSettings) -> Elasticsearch:
@@ -122,7 +124,8 @@ class ElasticsearchStore(Store):
         listed under `duplicates`. One search per batch, over the read alias."""
         if not ids:
             return {}
-        result = self._call("locate", lambda: self.client.search(
+        # `_source` (the client's alias of `source`, whose types leave out the list of fields the API takes)
+        result = self._call("locate", lambda: self.client.search(  # type: ignore[call-arg]
             index=self.alias, query={"ids": {"values": ids}}, size=len(ids) * 2, _source=source))
         found: dict[str, dict] = {}
         for hit in result["hits"]["hits"]:
@@ -155,9 +158,10 @@ class ElasticsearchStore(Store):
     def _bulk(self, actions: list[dict]) -> list[tuple[bool, dict]]:
         """Bulk with Elasticsearch's backpressure honoured: items answered 429 are retried with backoff
         (bulk_retries times) before the batch counts as a transient failure."""
-        options = dict(chunk_size=self.settings.bulk_chunk_size, max_chunk_bytes=self.settings.bulk_max_bytes,
-                       raise_on_error=False, raise_on_exception=True, max_retries=self.settings.bulk_retries,
-                       initial_backoff=self.settings.bulk_backoff_s, max_backoff=self.settings.bulk_backoff_s * 16)
+        options: dict[str, Any] = dict(
+            chunk_size=self.settings.bulk_chunk_size, max_chunk_bytes=self.settings.bulk_max_bytes,
+            raise_on_error=False, raise_on_exception=True, max_retries=self.settings.bulk_retries,
+            initial_backoff=self.settings.bulk_backoff_s, max_backoff=self.settings.bulk_backoff_s * 16)
         workers = min(self.settings.bulk_concurrency, -(-len(actions) // self.settings.bulk_chunk_size))
         if workers <= 1:
             return self._call("bulk", lambda: list(helpers.streaming_bulk(self.client, actions, **options)))
@@ -175,8 +179,7 @@ class ElasticsearchStore(Store):
         for doc in docs:
             body = {**to_index_document(doc), "source_first_seen": first_seen[doc.document.source]}
             found = existing.get(body["id"])
-            stays = found is not None and (layout.retention_of(found["_index"]) != "unflagged" or not doc.flagged)
-            if stays:
+            if found is not None and (layout.retention_of(found["_index"]) != "unflagged" or not doc.flagged):
                 # `doc` updates content fields only; review fields stay as analysts left them.
                 actions.append({"_op_type": "update", "_index": found["_index"], "_id": body["id"], "doc": body})
                 stale = found["duplicates"]
@@ -199,7 +202,8 @@ class ElasticsearchStore(Store):
             if status in (429, 502, 503, 504):
                 raise TransientError(f"Elasticsearch rejected the bulk for load ({status}) after "
                                      f"{self.settings.bulk_retries} retries: {reason}")
-            errors[result["_id"]] = RejectedError(f"Elasticsearch refused document {result['_id']} ({status}): {reason}")
+            errors[result["_id"]] = RejectedError(
+                f"Elasticsearch refused document {result['_id']} ({status}): {reason}")
         return [errors.get(doc.document.id) for doc in docs]
 
     def apply_review(self, event: ReviewEvent):
@@ -223,7 +227,7 @@ class ElasticsearchStore(Store):
         query = {"bool": {"filter": [{"term": {"flagged": True}}],
                           "must_not": [{"term": {"availability.status": "offline"}},
                                        {"range": {"availability.checked_at": {"gte": checked_before.isoformat()}}}]}}
-        result = self._call("recheck list", lambda: self.client.search(
+        result = self._call("recheck list", lambda: self.client.search(  # type: ignore[call-arg]
             index=self.alias, query=query, size=limit, _source=["id", "url", "source", "availability"]))
         return [{**{key: hit["_source"].get(key) for key in ("id", "url", "source")},
                  "availability": hit["_source"].get("availability")} for hit in result["hits"]["hits"]]
@@ -259,8 +263,9 @@ class ElasticsearchStore(Store):
     def refresh(self):
         self._call("refresh", lambda: self.client.indices.refresh(index=f"{self.alias},{self.layout.alerts_index}"))
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        must, filters = [], []
+    def _search(self, query: SearchQuery) -> SearchResult:
+        must: list[dict] = []
+        filters: list[dict] = []
         if query.text:
             must.append({"simple_query_string": {"query": query.text, "fields": TEXT_FIELDS,
                                                  "default_operator": "and"}})
@@ -275,7 +280,7 @@ class ElasticsearchStore(Store):
             if value is not None:
                 filters.append({"term": {field: value}})
         if query.since or query.until:
-            bounds = {}
+            bounds: dict[str, str] = {}
             if query.since:
                 bounds["gte"] = query.since.isoformat()
             if query.until:
@@ -291,14 +296,8 @@ class ElasticsearchStore(Store):
         hits = []
         for hit in result["hits"]["hits"]:
             src = hit["_source"]
-            fragments = hit.get("highlight", {}).get("text", [])
-            hits.append(Hit(
-                id=src["id"], url=src["url"], title=src["title"], source=src["source"], lang=src["lang"],
-                flagged=src["flagged"], labels=src["labels"], scores=src["scores"], fetched_at=src["fetched_at"],
-                review_status=src.get("review", {}).get("status", "unreviewed"), model_version=src["model_version"],
-                snippet=" … ".join(fragments) or src["text"][:200], evidence=src.get("evidence", []),
-                thresholds=src.get("thresholds") or {},
-            ))
+            hits.append(Hit.of(src, src.get("review", {}).get("status", "unreviewed"),
+                               " … ".join(hit.get("highlight", {}).get("text", []))))
         total = result["hits"]["total"]
         return SearchResult(total=total["value"] if isinstance(total, dict) else total, hits=hits)
 

@@ -86,9 +86,6 @@ class Layout:
             merged.update({key: value for key, value in mappings.items() if key != "properties"})
         return merged
 
-    def alerts_mappings(self) -> dict:
-        return self.index_templates()[self.rename("vigil-alerts")]["template"]["mappings"]
-
 
 def field_paths(mappings: dict) -> set[str]:
     """Every searchable field path in a mapping, multi-fields included (`text.en`, `review.status`)."""

@@ -7,7 +7,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from streams.errors import TransientError
+from streams import sqlite_db
 from streams.schemas import ClassifiedDocument, ReviewEvent
 from streams.stores.base import Hit, SearchQuery, SearchResult, Store, review_fields, to_index_document
 
@@ -37,27 +37,15 @@ class SqliteStore(Store):
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn = sqlite_db.connect(self.path, SCHEMA)
         self._lock = threading.Lock()
-        self.setup()
 
     def setup(self):
         self._conn.executescript(SCHEMA)
 
     def _write(self, statements):
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise TransientError(f"embedded store {self.path} busy: {exc}") from exc
-            try:
-                statements(self._conn)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with sqlite_db.transaction(self._conn, f"embedded store {self.path}", self._lock) as conn:
+            statements(conn)
 
     def upsert(self, docs: list[ClassifiedDocument]):
         def write(conn: sqlite3.Connection):
@@ -127,9 +115,11 @@ class SqliteStore(Store):
         return {**json.loads(row[0]), "review": json.loads(row[1]), **({"availability": json.loads(row[2])}
                                                                          if row[2] else {})}
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        where, params = [], []
-        joins, join_params = "", []
+    def _search(self, query: SearchQuery) -> SearchResult:
+        where: list[str] = []
+        params: list[object] = []
+        joins = ""
+        join_params: list[object] = []
         order = "d.max_score DESC, d.fetched_at DESC"
         snippet = "''"
         if query.text and fts_query(query.text):
@@ -176,14 +166,7 @@ class SqliteStore(Store):
         ).fetchall()
         hits = []
         for body_json, review_json, snip in rows:
-            body = json.loads(body_json)
-            hits.append(Hit(
-                id=body["id"], url=body["url"], title=body["title"], source=body["source"], lang=body["lang"],
-                flagged=body["flagged"], labels=body["labels"], scores=body["scores"],
-                fetched_at=body["fetched_at"], review_status=json.loads(review_json)["status"],
-                model_version=body["model_version"], snippet=snip or body["text"][:200],
-                evidence=body["evidence"], thresholds=body.get("thresholds", {}),
-            ))
+            hits.append(Hit.of(json.loads(body_json), json.loads(review_json)["status"], snip))
         return SearchResult(total=total, hits=hits)
 
     def close(self):

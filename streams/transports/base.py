@@ -56,7 +56,14 @@ class Consumer(abc.ABC):
 
 
 class Transport(abc.ABC):
+    """Producers and consumers of one backend; `with open_transport(settings) as transport:` closes it."""
     name: str
+
+    def __enter__(self) -> "Transport":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     @abc.abstractmethod
     def ensure_topics(self, topics: list[str]) -> None:

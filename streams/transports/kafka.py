@@ -22,6 +22,9 @@ PRODUCER_DEFAULTS = {"acks": "all", "linger_ms": 5, "batch_size": 256 * 1024, "r
 CONSUMER_DEFAULTS = {"enable_auto_commit": False, "auto_offset_reset": "earliest"}
 # Set by Vigil itself; a config that tried to change them would break the delivery guarantee.
 FIXED = {"enable_auto_commit", "key_serializer", "value_serializer", "key_deserializer", "value_deserializer"}
+# Vigil's own settings: given twice, the clients would get them twice and fail with a TypeError.
+OWN = {"bootstrap_servers": "kafka.bootstrap (VIGIL_KAFKA_BOOTSTRAP)",
+       "group_id": "stage.group_prefix (VIGIL_STAGE_GROUP_PREFIX): groups are <prefix>-classify and <prefix>-index"}
 
 
 def split_client_settings(client: dict[str, Any]) -> tuple[dict, dict, dict]:
@@ -30,6 +33,8 @@ def split_client_settings(client: dict[str, Any]) -> tuple[dict, dict, dict]:
     consumer_keys = set(KafkaConsumer.DEFAULT_CONFIG)
     admin_keys = set(KafkaAdminClient.DEFAULT_CONFIG)
     for key in client:
+        if key in OWN:
+            raise ConfigError(f"kafka.client.{key}: set {OWN[key]} instead")
         if key in FIXED:
             raise ConfigError(f"kafka.client.{key}: Vigil sets this itself to keep its delivery guarantee; remove it")
         if key not in producer_keys | consumer_keys | admin_keys:
@@ -80,7 +85,7 @@ class KafkaProducerAdapter(Producer):
             self._producer = KafkaProducer(bootstrap_servers=bootstrap, **config)
         except KafkaError as exc:
             raise TransientError(f"Kafka at {','.join(bootstrap)} unreachable: {exc}") from exc
-        self._futures = []
+        self._futures: list[Any] = []  # kafka-python FutureRecordMetadata, awaited by flush()
 
     def send(self, topic, value, key=None, headers=None):
         try:

@@ -12,8 +12,8 @@ import time
 import uuid
 from pathlib import Path
 
+from streams import sqlite_db
 from streams.config import TopicSettings
-from streams.errors import TransientError
 from streams.transports.base import Consumer, Producer, Record, Transport, partition_for
 
 SCHEMA = """
@@ -32,30 +32,7 @@ CREATE TABLE IF NOT EXISTS leases (
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Handed between threads (a stage is built in one and run in another), never used by two at once.
-    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.executescript(SCHEMA)
-    return conn
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT: writers queue on SQLite's lock instead of failing mid-transaction."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise TransientError(f"local log busy or unavailable: {exc}") from exc
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+    return sqlite_db.connect(path, SCHEMA, synchronous_full=True)
 
 
 def _partitions(conn: sqlite3.Connection, topic: str, default: int) -> int:
@@ -80,7 +57,7 @@ class LocalProducer(Producer):
         if not self._pending:
             return
         now = time.time()
-        with _Transaction(self._conn) as conn:
+        with sqlite_db.transaction(self._conn, "local log") as conn:
             next_offset: dict[tuple[str, int], int] = {}
             for topic, key, value, headers in self._pending:
                 partitions = _partitions(conn, topic, self._default_partitions)
@@ -116,7 +93,7 @@ class LocalConsumer(Consumer):
     def _claim_partitions(self) -> None:
         """Renew our leases and take partitions that are free or whose holder stopped renewing."""
         now = time.time()
-        with _Transaction(self._conn) as conn:
+        with sqlite_db.transaction(self._conn, "local log") as conn:
             owned = {}
             for topic in self._topics:
                 for partition in range(_partitions(conn, topic, self._default_partitions)):
@@ -155,7 +132,8 @@ class LocalConsumer(Consumer):
             shift = self._polls % len(owned) if owned else 0
             for (topic, partition), position in owned[shift:] + owned[:shift]:  # rotate: no partition starves
                 rows = self._conn.execute(
-                    "SELECT offset, key, value, headers FROM messages WHERE topic = ? AND partition = ? AND offset >= ? "
+                    "SELECT offset, key, value, headers FROM messages"
+                    " WHERE topic = ? AND partition = ? AND offset >= ? "
                     "ORDER BY offset LIMIT ?",
                     (topic, partition, position, max_records - len(records)),
                 ).fetchall()
@@ -171,7 +149,7 @@ class LocalConsumer(Consumer):
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
     def commit(self):
-        with _Transaction(self._conn) as conn:
+        with sqlite_db.transaction(self._conn, "local log") as conn:
             for (topic, partition), position in self._positions.items():
                 holder = conn.execute(
                     "SELECT member FROM leases WHERE grp = ? AND topic = ? AND partition = ?",
@@ -194,7 +172,7 @@ class LocalConsumer(Consumer):
         return total if self._positions else None
 
     def close(self):
-        with _Transaction(self._conn) as conn:
+        with sqlite_db.transaction(self._conn, "local log") as conn:
             conn.execute("DELETE FROM leases WHERE grp = ? AND member = ?", (self._group, self._member))
         self._conn.close()
 
@@ -208,7 +186,7 @@ class LocalLogTransport(Transport):
         connect(self.path).close()
 
     def ensure_topics(self, topics):
-        with _Transaction(conn := connect(self.path)):
+        with sqlite_db.transaction(conn := connect(self.path), "local log"):
             for topic in topics:
                 _partitions(conn, topic, self._partitions)
         conn.close()

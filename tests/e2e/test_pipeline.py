@@ -6,19 +6,13 @@ import time
 
 import pytest
 
-from classifiers.default import ensure_default_model
-from streams.demo.run import LOCAL_SITE_SPEED
-from streams.demo.site import DemoSite
-from streams.pipeline import run_forever, run_once
 from streams.stores import SearchQuery, open_store
 from tests.conftest import FAST_GROUP
+from vigil.demo.run import LOCAL_SITE_SPEED
+from vigil.demo.site import DemoSite
+from vigil.pipeline import run_forever, run_once
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="session")
-def default_model(tmp_path_factory):
-    return ensure_default_model(tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture(params=["embedded", "kafka+elasticsearch"])
@@ -99,7 +93,8 @@ def test_every_spider_kind_crawls_into_the_index(pipeline_settings, tmp_path):
 
     with PublisherSite() as publisher, CommunitySite() as community:
         sources = tmp_path / "sources.yaml"
-        entries = yaml.safe_load(publisher.sources_yaml())["sources"] + yaml.safe_load(community.sources_yaml())["sources"]
+        entries = (yaml.safe_load(publisher.sources_yaml())["sources"]
+                   + yaml.safe_load(community.sources_yaml())["sources"])
         sources.write_text(yaml.safe_dump({"sources": [e for e in entries if e["id"] != "dups"]}))
         summary = run_once(pipeline_settings, sources, scrapy_overrides=LOCAL_SITE_SPEED, progress=lambda _: None)
     assert summary.dead_lettered == 0 and summary.indexed == summary.documents

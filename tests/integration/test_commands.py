@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from streams.config import load_settings
-from streams.demo.site import DemoSite
 from streams.transports import open_transport
 from tests.factories import raw_document
 from tests.unit.tiny_model import build_tiny_model
+from vigil.demo.site import DemoSite
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-VIGIL = [sys.executable, "-m", "streams.cli"]
+VIGIL = [sys.executable, "-m", "vigil"]
 
 
 def environment(tmp_path: Path, **extra) -> dict:

@@ -7,10 +7,10 @@ import hashlib
 import pytest
 
 from streams.config import VigilSettings
-from streams.pipeline import crawl_sources
 from streams.schemas import RawDocument
 from streams.transports import open_transport
 from tests.community_site import CommunitySite
+from vigil.pipeline import crawl_sources
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,7 @@ def test_a_crawl_with_a_job_directory_can_be_resumed(tmp_path):
 
 def test_every_document_references_its_archived_response(crawled, tmp_path, capsys):
     from crawlers.evidence import EvidenceArchive
-    from streams.cli import main
+    from vigil.cli import main
 
     _, _, docs, _, _ = crawled
     archived = [d for d in docs if d.archive]

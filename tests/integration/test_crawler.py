@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from streams.pipeline import crawl_sources
 from streams.schemas import RawDocument
 from streams.transports import open_transport
 from tests.fixture_site import ARABIC, CHINESE, RUSSIAN, FixtureSite
+from vigil.pipeline import crawl_sources
 
 pytestmark = pytest.mark.integration
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "RETRY_ENABLED": False}

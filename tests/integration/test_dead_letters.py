@@ -4,10 +4,11 @@ from __future__ import annotations
 import pytest
 
 from streams import dead_letters
-from streams.cli import main
 from streams.runner import StageRunner
+from streams.transports import open_transport
 from tests.factories import raw_document
-from tests.integration.test_runner import EchoStage, drain, publish, transport  # noqa: F401 (fixture)
+from tests.integration.test_runner import EchoStage, drain, publish, transport  # noqa: F401 (a fixture)
+from vigil.cli import main
 
 pytestmark = pytest.mark.integration
 
@@ -50,12 +51,10 @@ def test_a_redrive_run_never_loops_on_letters_that_fail_again(backend_settings, 
 
 
 def test_dlq_commands(settings, capsys):
-    from streams.transports import open_transport
-
-    transport = open_transport(settings)
-    transport.ensure_topics([settings.topics.raw, settings.topics.dlq])
-    publish(transport, settings.topics.raw, [b"{not json"])
-    run_echo(settings, transport, EchoStage(settings.topics.raw, settings.topics.classified))
+    log = open_transport(settings)
+    log.ensure_topics([settings.topics.raw, settings.topics.dlq])
+    publish(log, settings.topics.raw, [b"{not json"])
+    run_echo(settings, log, EchoStage(settings.topics.raw, settings.topics.classified))
     config = settings.data_dir.parent / "vigil.yaml"
     config.write_text(__import__("yaml").safe_dump(settings.model_dump(mode="json")))
     assert main(["--config", str(config), "dlq", "show"]) == 0

@@ -45,7 +45,8 @@ def test_setup_installs_templates_aliases_and_is_idempotent(store):
     templates = {t["name"]: t["index_template"] for t in client.indices.get_index_template(name=f"{alias}-*")
                  ["index_templates"]}
     assert set(templates) == {f"{alias}-flagged", f"{alias}-unflagged", f"{alias}-alerts"}
-    assert templates[f"{alias}-flagged"]["composed_of"] == [f"{alias}-analysis", f"{alias}-documents", f"{alias}-review"]
+    parts = [f"{alias}-analysis", f"{alias}-documents", f"{alias}-review"]
+    assert templates[f"{alias}-flagged"]["composed_of"] == parts
     aliases = client.indices.get_alias(index=f"{alias}-*")
     assert aliases[f"{alias}-flagged-000001"]["aliases"] == {alias: {}, f"{alias}-flagged": {"is_write_index": True}}
     assert aliases[f"{alias}-unflagged-000001"]["aliases"][alias] == {}
@@ -71,7 +72,8 @@ def test_flagged_and_unflagged_documents_live_in_their_retention_classes(store):
     alias = store.alias
     news = raw_document("https://news.example/a", "The court heard the case on Monday.", source="news")
     recruit = raw_document("https://forum.example/t", "Join the brigade and travel to the camp.", source="forum")
-    assert store.upsert([classified(news, {"recruitment": 0.1}), classified(recruit, {"recruitment": 0.9})]) == [None] * 2
+    written = store.upsert([classified(news, {"recruitment": 0.1}), classified(recruit, {"recruitment": 0.9})])
+    assert written == [None] * 2
     store.refresh()
     assert indices_of(store, news.id) == [f"{alias}-unflagged-000001"]
     assert indices_of(store, recruit.id) == [f"{alias}-flagged-000001"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from streams.config import VigilSettings
-from streams.pipeline import crawl_sources
 from streams.schemas import CrawlStats, RawDocument
 from streams.transports import open_transport
 from tests.publisher_site import PublisherSite
+from vigil.pipeline import crawl_sources
 
 pytestmark = pytest.mark.integration
 FAST = {"AUTOTHROTTLE_ENABLED": False, "RETRY_ENABLED": False}
@@ -82,7 +82,8 @@ def test_a_second_run_of_an_unchanged_source_emits_nothing(runs):
 
 def test_an_edited_page_is_published_again(runs):
     third = runs[0][2]["docs"]
-    assert sorted((d.source, d.url.split("/", 3)[-1]) for d in third) == [("map", "news/2.html"), ("rss", "news/2.html")]
+    assert sorted((d.source, d.url.split("/", 3)[-1]) for d in third) == [("map", "news/2.html"),
+                                                                       ("rss", "news/2.html")]
     assert all("appeal court" in d.text for d in third)
 
 

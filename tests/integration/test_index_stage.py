@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from streams.pipeline import index_runner, setup
 from streams.schemas import DeadLetter
 from streams.stores import SearchQuery, open_store
 from streams.transports import open_transport
 from tests.conftest import FAST_GROUP
 from tests.factories import classified, raw_document
+from vigil.pipeline import index_runner, setup
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
-from streams.cli import main
+from vigil.cli import main
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +30,10 @@ def kibana_import_endpoint(status: int = 200):
             message = BytesParser(policy=HTTP).parsebytes(
                 b"content-type: " + self.headers["content-type"].encode() + b"\r\n\r\n" + body)
             files = [part for part in message.iter_parts() if part.get_filename()]
-            objects = [json.loads(line) for line in files[0].get_content().splitlines() if line.strip()] if files else []
-            received.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "objects": objects})
+            objects = ([json.loads(line) for line in files[0].get_content().splitlines() if line.strip()]
+                       if files else [])
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            received.append({"path": self.path, "headers": headers, "objects": objects})
             answer = {"success": True, "successCount": len(objects)} if status == 200 else \
                 {"statusCode": status, "error": "Forbidden", "message": "missing privileges"}
             payload = json.dumps(answer).encode()

@@ -8,11 +8,11 @@ import pytest
 
 from streams.alerts import FlagRateMonitor
 from streams.metrics import serve_metrics
-from streams.pipeline import index_runner, setup
 from streams.stores import open_store
 from streams.transports import open_transport
 from tests.conftest import FAST_GROUP
 from tests.factories import classified, raw_document
+from vigil.pipeline import index_runner, setup
 
 pytestmark = pytest.mark.integration
 

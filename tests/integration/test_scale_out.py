@@ -21,7 +21,7 @@ from tests.servers import free_port
 from tests.unit.tiny_model import build_tiny_model
 
 pytestmark = pytest.mark.integration
-VIGIL = [sys.executable, "-m", "streams.cli"]
+VIGIL = [sys.executable, "-m", "vigil"]
 WORDS = "the group said members should travel and join while police reported the news of the attack".split()
 
 

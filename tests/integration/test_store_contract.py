@@ -17,12 +17,14 @@ pytestmark = pytest.mark.integration
 def store(store_settings):
     store = open_store(store_settings)
     store.setup()
-    recruit = raw_document("https://forum.example/t/1", "Join the brigade now and travel to the camp. We need fighters.",
-                           title="Call to join", source="forum", minutes=0)
+    recruit = raw_document("https://forum.example/t/1",
+                           "Join the brigade now and travel to the camp. We need fighters.", title="Call to join",
+                           source="forum", minutes=0)
     praise = raw_document("https://blog.example/p", "Glory to the martyrs of the movement, heroes of the attack.",
                           title="Praise", source="blog", lang="en", minutes=10)
-    news = raw_document("https://news.example/report", "Police said the attack killed three people; the group is banned.",
-                        title="Attack report", source="news", minutes=20)
+    news = raw_document("https://news.example/report",
+                        "Police said the attack killed three people; the group is banned.", title="Attack report",
+                        source="news", minutes=20)
     russian = raw_document("https://ru.example/a", "Вступайте в наши ряды, братья, нам нужны бойцы.",
                            title="Призыв", source="forum", lang="ru", minutes=30)
     docs = [
@@ -101,7 +103,7 @@ def test_alerts_are_stored_once_per_id_newest_first(store):
 
 
 def test_reviewed_documents_export_as_training_data_with_a_frozen_set(store, tmp_path):
-    from classifiers.feedback import export_reviews, is_frozen
+    from classifiers.training.feedback import export_reviews, is_frozen
 
     i = store.ids
     store.apply_review(ReviewEvent(document_id=i["recruit"], reviewer="a", decision=Decision.confirmed))
@@ -128,8 +130,9 @@ def test_uncertain_documents_come_first(store):
 
 
 def test_recheck_records_when_a_flagged_page_went_offline(store):
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
     from crawlers.recheck import Rechecker, recheck_flagged
     from streams.schemas import utcnow
 

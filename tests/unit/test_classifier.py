@@ -37,7 +37,8 @@ def test_scores_are_probabilities_and_labels_follow_thresholds(model_dir):
     for prediction in classifier.predict(texts):
         assert set(prediction.scores) == {"recruitment", "propaganda"}
         assert all(0.0 <= s <= 1.0 for s in prediction.scores.values())
-        assert prediction.labels == [l for l, s in prediction.scores.items() if s >= classifier.thresholds[l]]
+        assert prediction.labels == [label for label, s in prediction.scores.items()
+                                     if s >= classifier.thresholds[label]]
         assert prediction.flagged == bool(prediction.labels)
 
 
@@ -77,7 +78,8 @@ def test_evidence_points_into_the_text(model_dir):
 
 def test_sentence_offsets():
     text = "One. Two!  Three?\nFour"
-    assert [(s.text, text[s.start:s.end]) for s in sentences(text)] == [(t, t) for t in ["One.", "Two!", "Three?", "Four"]]
+    expected = [(t, t) for t in ["One.", "Two!", "Three?", "Four"]]
+    assert [(s.text, text[s.start:s.end]) for s in sentences(text)] == expected
 
 
 def test_classify_stage_emits_valid_classified_documents(model_dir):

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from streams.cli import main
 from tests.unit.tiny_model import build_tiny_model
+from vigil.cli import main
 
 
 @pytest.fixture
@@ -14,7 +14,8 @@ def tiny(tmp_path):
 
 
 def test_predict_reads_and_writes_json_lines(tmp_path, tiny, monkeypatch, capsys):
-    long_text = " ".join(["The court heard evidence about the case."] * 60) + " Join the fighters and travel to the front."
+    long_text = (" ".join(["The court heard evidence about the case."] * 60)
+                 + " Join the fighters and travel to the front.")
     rows = [{"id": "a", "text": "join the fighters"}, {"id": 7, "text": long_text}]
     monkeypatch.setattr("sys.stdin", io.StringIO("".join(json.dumps(r) + "\n" for r in rows)))
     assert main(["predict", "--model", tiny]) == 0
@@ -35,7 +36,7 @@ def test_predict_names_the_bad_line(tmp_path, tiny, capsys):
 
 def test_evaluate_writes_a_report_and_gates_a_release(tmp_path, tiny, capsys):
     data = tmp_path / "data.jsonl"
-    data.write_text("".join(json.dumps({"text": t, "labels": l, "slice": s}) + "\n" for t, l, s in [
+    data.write_text("".join(json.dumps({"text": t, "labels": labels, "slice": s}) + "\n" for t, labels, s in [
         ("join the fighters and travel to the front", ["recruitment"], "recruit"),
         ("send money to the brigade", ["recruitment"], "recruit"),
         ("police said the attack injured three people", [], "news"),
@@ -78,3 +79,20 @@ def test_export_reviews_and_uncertain_queue_commands(tmp_path, capsys):
     assert main(["--config", str(config), "search", "--uncertain", "--json", "--limit", "2"]) == 0
     hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [h["scores"]["recruitment"] for h in hits] == [0.55, 0.3]  # nearest the 0.5 threshold first
+
+
+@pytest.mark.parametrize("argv, layers", [(["--default"], 3), (["--default", "--train-layers", "0"], 0),
+                                          (["--data", "d.jsonl", "--output", "out"], 1)])
+def test_train_uses_the_recipes_layers_unless_told(argv, layers, tmp_path, monkeypatch, capsys):
+    """`vigil train --default` trains the layers the bundled head was trained with, so it reproduces it."""
+    from classifiers.training import recipe, train
+
+    calls = []
+    monkeypatch.setattr(train, "train", lambda examples, **options: calls.append(options) or
+                        {"version": "v", "thresholds": {}, "validation": {}})
+    monkeypatch.setattr(recipe, "shared_negatives", lambda *_: [])
+    (tmp_path / "d.jsonl").write_text(json.dumps({"text": "join us", "labels": ["recruitment"]}) + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", *argv]) == 0
+    assert calls[0]["train_layers"] == layers
+    assert calls[0]["data_description"] == (recipe.DEFAULT_DATA_DESCRIPTION if "--default" in argv else "d.jsonl")

@@ -1,30 +1,49 @@
+"""The command line: every command the parser has is listed and explained, and errors are clear."""
+import argparse
 import json
+import re
 import subprocess
 import sys
 
-from streams.cli import build_parser, main
+import pytest
 
-COMMANDS = ["demo", "run", "crawl", "classify", "index", "search", "review", "train", "setup", "config"]
+from vigil.cli import build_parser, main
 
 
-def test_help_lists_every_command():
+def commands() -> dict[str, argparse.ArgumentParser]:
+    """Every command, as the parser knows it (so a new command is checked without being listed here)."""
+    return next(action for action in build_parser()._actions
+                if isinstance(action, argparse._SubParsersAction)).choices
+
+
+def test_there_are_commands_to_check():
+    assert {"demo", "run", "crawl", "classify", "index", "search", "review", "train", "setup", "config"} \
+        <= set(commands())
+
+
+def test_top_level_help_lists_and_explains_every_command():
     text = build_parser().format_help()
-    for command in COMMANDS:
-        assert command in text
+    for name in commands():
+        assert re.search(rf"^ {{4}}{re.escape(name)}\s+\S", text, re.MULTILINE), f"{name} missing from vigil --help"
 
 
-def test_every_command_has_help(capsys):
-    for command in COMMANDS:
-        try:
-            main([command, "--help"])
-        except SystemExit as exit:
-            assert exit.code == 0
-        assert len(capsys.readouterr().out) > 100
+@pytest.mark.parametrize("name", sorted(commands()))
+def test_every_command_explains_itself_and_each_of_its_arguments(name, capsys):
+    parser = commands()[name]
+    with pytest.raises(SystemExit) as exit:
+        main([name, "--help"])
+    assert exit.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith(f"usage: vigil {name}")
+    assert " ".join(parser.description.split()) in out
+    for action in parser._actions:
+        if action.dest != "help":
+            assert action.help or action.choices, f"vigil {name}: {action.option_strings or action.dest} has no help"
 
 
 def test_bad_configuration_fails_fast_naming_the_field(tmp_path):
     env = {"VIGIL_TOPICS_PARTITIONS": "zero", "PATH": "", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "streams.cli", "config"], capture_output=True, text=True, env=env,
+    result = subprocess.run([sys.executable, "-m", "vigil", "config"], capture_output=True, text=True, env=env,
                             cwd=tmp_path)
     assert result.returncode == 2
     assert "topics.partitions" in result.stderr and "'zero'" in result.stderr

@@ -49,6 +49,14 @@ def test_kafka_client_settings_pass_through_by_their_own_names():
         split_client_settings({"enable_auto_commit": True})
 
 
+@pytest.mark.parametrize("name, instead", [("bootstrap_servers", "VIGIL_KAFKA_BOOTSTRAP"),
+                                           ("group_id", "VIGIL_STAGE_GROUP_PREFIX")])
+def test_vigils_own_kafka_settings_given_as_client_settings_name_the_setting_to_use(name, instead):
+    settings = load_settings(environ={"VIGIL_KAFKA_BOOTSTRAP": "127.0.0.1:9", f"VIGIL_KAFKA_{name.upper()}": "x"})
+    with pytest.raises(ConfigError, match=f"kafka.client.{name}: set .*{instead}"):
+        split_client_settings(settings.kafka.client)
+
+
 def test_printed_settings_mask_secrets():
     settings = load_settings(environ={"VIGIL_ELASTICSEARCH_PASSWORD": "hunter2", "VIGIL_ELASTICSEARCH_USERNAME": "u"})
     assert "hunter2" not in settings_as_yaml(settings)

@@ -1,9 +1,8 @@
 """The deployment files are read by tools we cannot run here (no Docker engine): check them offline."""
-from pathlib import Path
-
 import json
 import re
 from importlib.resources import files
+from pathlib import Path
 
 import kubernetes_validate
 import yaml
@@ -24,6 +23,13 @@ def test_compose_file_validates_against_the_compose_specification():
     schema = json.loads((files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json").read_text())
     errors = sorted(Draft7Validator(schema).iter_errors(compose_file()), key=lambda e: list(e.path))
     assert not errors, "\n".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors)
+
+
+def test_the_image_holds_every_package_the_distribution_installs():
+    project = (DEPLOY.parent / "pyproject.toml").read_text()
+    packages = re.findall(r'"(\w+)\*"', re.search(r"\[tool.setuptools.packages.find\]\ninclude = (.*)", project)[1])
+    copied = set(re.findall(r"^COPY (\S+) \1$", (DEPLOY / "Dockerfile").read_text(), re.MULTILINE))
+    assert set(packages) == {"crawlers", "classifiers", "streams", "vigil"} and set(packages) <= copied
 
 
 def test_compose_services_and_the_settings_they_pass(tmp_path):
@@ -58,7 +64,7 @@ def kubernetes_documents():
 
 def test_kubernetes_manifests_validate_against_the_schemas():
     kinds = set()
-    for name, document in kubernetes_documents():
+    for _, document in kubernetes_documents():
         if document["kind"] == "Kustomization":
             listed = set(document["resources"])
             assert listed <= {path.name for path in (DEPLOY / "kubernetes").glob("*.yaml")}

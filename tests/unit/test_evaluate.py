@@ -5,11 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from classifiers.checks import CHECKS, check_examples
-from classifiers.datasets import Example, load, read_examples
-from classifiers.evaluate import (Scored, at_threshold, average_precision, calibration, compare, evaluate,
-                                  recall_at_precision)
-from classifiers.report import write_report
+from classifiers.training.checks import CHECKS, check_examples
+from classifiers.training.datasets import load, read_examples
+from classifiers.training.evaluate import Scored, compare, evaluate
+from classifiers.training.examples import Example
+from classifiers.training.metrics import at_threshold, average_precision, calibration, recall_at_precision
+from classifiers.training.report import write_report
 
 
 def test_metrics_at_threshold_and_ranking():
@@ -87,7 +88,7 @@ def test_contrastive_suite_pairs_violating_and_non_violating_uses():
         assert {e.slice for e in examples if e.lang == lang} == {f"{lang}/{name}" for name in CHECKS}
     texts = [e.text for e in examples]
     assert len(texts) == len(set(texts)) and all("{" not in t for t in texts)
-    from classifiers.seed import GROUPS as TRAINING_GROUPS
+    from classifiers.training.seed import GROUPS as TRAINING_GROUPS
     assert not any(group in text for group in TRAINING_GROUPS for text in texts)  # unseen groups
     assert load("checks") == examples
 

@@ -1,4 +1,4 @@
-"""The address guard and the sources registry, without a network."""
+"""The address guard and the sources file, without a network."""
 from types import SimpleNamespace
 
 import pytest
@@ -7,7 +7,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
-from crawlers.middlewares import AddressGuardMiddleware, non_public_reason
+from crawlers.addresses import non_public_reason
+from crawlers.middlewares import AddressGuardMiddleware
 from crawlers.sources import Source, load_sources
 from streams.config import ConfigError
 
@@ -55,7 +56,7 @@ def test_sources_file_errors_name_the_source_and_field(tmp_path):
 
 
 def test_sources_check_names_each_error_by_source_and_field(tmp_path, capsys):
-    from streams.cli import main
+    from vigil.cli import main
 
     good = tmp_path / "good.yaml"
     good.write_text("sources:\n- id: news\n  kind: feed\n  start_urls: [https://news.example/rss]\n  delay_s: 2\n"

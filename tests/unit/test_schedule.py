@@ -1,8 +1,8 @@
 """The scheduler's decisions with a clock passed in: due runs, no overlap, missed runs coalesced."""
 from datetime import datetime, timezone
 
+from crawlers.schedule import Scheduler
 from streams.config import VigilSettings
-from streams.schedule import Scheduler
 
 
 class FakeProcess:

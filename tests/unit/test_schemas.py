@@ -25,7 +25,8 @@ def test_errors_name_the_field():
         RawDocument.from_bytes(wire)
     with pytest.raises(MessageError, match="schema"):
         RawDocument.from_bytes(raw_document().to_bytes().replace(b"vigil.raw/1", b"vigil.raw/9"))
-    bad = classified(raw_document(), {"recruitment": 0.5}).to_bytes().replace(b'"recruitment":0.5', b'"recruitment":1.5')
+    bad = classified(raw_document(), {"recruitment": 0.5}).to_bytes()
+    bad = bad.replace(b'"recruitment":0.5', b'"recruitment":1.5')
     with pytest.raises(MessageError, match="scores"):
         ClassifiedDocument.from_bytes(bad)
 

@@ -7,19 +7,20 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from classifiers.datasets import Example
-from classifiers.evaluate import Scored
 from classifiers.model import TextClassifier
-from classifiers.registry import Registry
+from classifiers.selection import SelectionFile
 from classifiers.stage import ClassifyStage
-from classifiers.thresholds import ThresholdSet, choose, fit_temperature, threshold_for_precision
-from streams.cli import main
+from classifiers.thresholds import ThresholdSet
+from classifiers.training.calibration import choose, fit_temperature, threshold_for_precision
+from classifiers.training.evaluate import Scored
+from classifiers.training.examples import Example
 from streams.config import VigilSettings
-from streams.pipeline import classify_runner
 from streams.schemas import ClassifiedDocument
 from streams.transports import open_transport
 from tests.factories import raw_document
 from tests.unit.tiny_model import build_tiny_model
+from vigil.cli import main
+from vigil.pipeline import classify_runner
 
 
 def test_threshold_for_a_target_precision():
@@ -97,8 +98,7 @@ def test_thresholds_file_is_applied_and_reloaded_without_restart(tmp_path, tiny)
 def test_switch_shadow_and_rollback_between_batches(tmp_path, tiny):
     candidate = build_tiny_model(tmp_path / "candidate", seed=1)
     settings = VigilSettings.model_validate({"data_dir": str(tmp_path / "data"), "classifier": {"model": "active"}})
-    registry = Registry(settings.data_dir)
-    registry.select("ops", active=str(tiny))
+    SelectionFile(settings.data_dir).select("ops", active=str(tiny))
     transport = open_transport(settings)
     stage = classify_runner(settings, transport).stage
     doc = raw_document("https://e.org/1", "join the fighters")
@@ -122,10 +122,11 @@ def test_switch_shadow_and_rollback_between_batches(tmp_path, tiny):
 
 def test_thresholds_command_writes_a_file_the_classifier_uses(tmp_path, tiny, capsys):
     data = tmp_path / "labelled.jsonl"
-    rows = [("join the fighters and travel to the front", ["recruitment"]), ("send money to the brigade", ["recruitment"]),
+    rows = [("join the fighters and travel to the front", ["recruitment"]),
+            ("send money to the brigade", ["recruitment"]),
             ("police said the attack injured three people", []), ("the study analyses propaganda videos", []),
             ("glory to the heroes of the operation", ["propaganda"])] * 6
-    data.write_text("".join(json.dumps({"text": t, "labels": l}) + "\n" for t, l in rows))
+    data.write_text("".join(json.dumps({"text": t, "labels": labels}) + "\n" for t, labels in rows))
     out = tmp_path / "thresholds.json"
     assert main(["thresholds", "--model", str(tiny), "--data", str(data), "--flags-per-day", "200",
                  "--documents-per-day", "1000", "--output", str(out)]) == 0

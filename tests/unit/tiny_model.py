@@ -32,7 +32,7 @@ def build_tiny_model(path: Path, labels=("recruitment", "propaganda"), threshold
     config = BertConfig(vocab_size=tokenizer.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
                         num_attention_heads=2, intermediate_size=64, max_position_embeddings=128,
                         num_labels=len(labels), problem_type="multi_label_classification",
-                        id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+                        id2label=dict(enumerate(labels)), label2id={label: i for i, label in enumerate(labels)})
     BertForSequenceClassification(config).save_pretrained(path)
     fast.save_pretrained(path)
     if thresholds is not None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import html
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -12,7 +14,12 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from classifiers.evaluate import Scored, calibration, pr_curve  # noqa: E402
+from classifiers.training.evaluate import Scored, compare, evaluate, score  # noqa: E402
+from classifiers.training.examples import Example  # noqa: E402
+from classifiers.training.metrics import calibration, pr_curve  # noqa: E402
+
+if TYPE_CHECKING:
+    from classifiers.model import TextClassifier
 
 
 def _num(value, digits: int = 3) -> str:
@@ -154,7 +161,36 @@ def write_report(scored: Scored, summary: dict, directory: Path, *, title: str, 
                  gate: list[str] | None = None) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     images = plot(scored, summary, directory)
-    (directory / "summary.json").write_text(json.dumps(_json_safe({**summary, "gate": gate}), indent=2) + "\n", encoding="utf-8")
+    (directory / "summary.json").write_text(json.dumps(_json_safe({**summary, "gate": gate}), indent=2) + "\n",
+                                            encoding="utf-8")
     (directory / "report.md").write_text(_markdown(title, intro, summary, images, gate), encoding="utf-8")
     (directory / "report.html").write_text(_html(title, intro, summary, images, gate), encoding="utf-8")
     return [directory / name for name in ("report.md", "report.html", "summary.json", *images)]
+
+
+@dataclass
+class Evaluation:
+    summary: dict
+    files: list[Path]  # the report first
+    gate: list[str] | None  # with a baseline: the slices whose false-positive rate rose too far (empty: passed)
+
+
+def evaluate_to_report(classifier: TextClassifier, examples: list[Example], specs: list[str], directory: Path, *,
+                       baseline: TextClassifier | None = None, baseline_name: str | None = None, margin: float = 0.02,
+                       rounds: int = 1000, min_support: int = 30) -> Evaluation:
+    """`vigil evaluate`: score, evaluate, compare with a baseline (the release gate) and write the report."""
+    scored = score(classifier, examples)
+    summary = evaluate(scored, rounds=rounds, min_support=min_support)
+    summary["model"].update(name=classifier.name, version=classifier.version)
+    summary["data"]["specs"] = specs
+    gate = None
+    if baseline is not None:
+        gate = compare(summary, evaluate(score(baseline, examples), rounds=0, min_support=min_support), margin)
+    intro = [f"Model {classifier.name}, version {classifier.version}; thresholds {classifier.thresholds}.",
+             f"Data: {', '.join(specs)}: {len(examples)} examples; accuracy (flagged = has a label) "
+             f"{summary['accuracy']:.3f}."]
+    if baseline is not None:
+        intro.append(f"Baseline: {baseline_name or baseline.version}.")
+    files = write_report(scored, summary, directory, title=f"Evaluation of {classifier.version}", intro=intro,
+                         gate=gate)
+    return Evaluation(summary, files, gate)

@@ -11,26 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from croniter import croniter
 
+from crawlers.process import start_crawl
 from crawlers.sources import Source, load_sources
 from streams.config import VigilSettings
+from streams.files import write_atomically
 
 log = logging.getLogger(__name__)
-
-
-def _crawl_one(settings, source, sources_file, overrides):
-    from crawlers.process import crawl
-
-    crawl(settings, [source], sources_file, None, **overrides)
 
 
 def previous_time(schedule: str, now: float) -> float:
@@ -48,7 +43,7 @@ class Scheduler:
     def __post_init__(self):
         self.path = Path(self.settings.data_dir) / "schedule.json"
         self.history: dict[str, dict] = json.loads(self.path.read_text()) if self.path.exists() else {}
-        self.running: dict[str, multiprocessing.Process] = {}
+        self.running: dict[str, BaseProcess] = {}
 
     def sources(self) -> dict[str, Source]:
         return load_sources(self.sources_file)  # re-read every tick: edits apply without a restart
@@ -60,17 +55,11 @@ class Scheduler:
                 and self.history.get(source_id, {}).get("started", 0.0) < previous_time(source.schedule, now)]
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".partial")
-        partial.write_text(json.dumps(self.history, indent=2))
-        os.replace(partial, self.path)
+        write_atomically(self.path, json.dumps(self.history, indent=2))
 
     def start(self, source: Source) -> None:
-        context = multiprocessing.get_context("spawn")
-        process = context.Process(target=_crawl_one, name=f"crawl-{source.id}",
-                                  args=(self.settings, source, self.sources_file, self.scrapy_overrides))
-        process.start()
-        self.running[source.id] = process
+        self.running[source.id] = start_crawl(self.settings, [source], self.sources_file,
+                                              scrapy_overrides=self.scrapy_overrides, name=f"crawl-{source.id}")
         self.history[source.id] = {**self.history.get(source.id, {}), "started": self.clock()}
         self._save()
         log.info("crawling %s (%s)", source.id, source.kind)

@@ -33,15 +33,20 @@ def load_pages(copies: int = 1) -> tuple[str, list[DemoPage]]:
     return data["site"], pages
 
 
+NAV = ('<header><nav><a href="/">Home</a> | <a href="/">News</a> | <a href="/">Opinion</a> | '
+       '<a href="/">Forums</a></nav></header>')
+FOOTER_LINKS = '<a href="/">Privacy</a> <a href="/">Contact</a>'
+
+
 def _layout(site: str, title: str, content: str) -> str:
     # Navigation, cookie banner and footer are the boilerplate extraction must leave out.
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)} | {html.escape(site)}</title></head>
 <body>
 <div class="cookie-banner">We use cookies to improve your experience. <a href="/">Accept all</a></div>
-<header><nav><a href="/">Home</a> | <a href="/">News</a> | <a href="/">Opinion</a> | <a href="/">Forums</a></nav></header>
+{NAV}
 <main>{content}</main>
-<footer><p>&copy; 2026 {html.escape(site)}. All rights reserved. <a href="/">Privacy</a> <a href="/">Contact</a></p></footer>
+<footer><p>&copy; 2026 {html.escape(site)}. All rights reserved. {FOOTER_LINKS}</p></footer>
 </body></html>"""
 
 

@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
 from pathlib import Path
+
+from classifiers.training.checks import check_examples
+from classifiers.training.examples import Example
 
 DEFAULT_SHARED_DATA = Path("../shared/data")
 MHC_LANGUAGES = {"ar": "arabic", "zh": "mandarin", "hi": "hindi", "nl": "dutch", "fr": "french", "de": "german",
                  "it": "italian", "pl": "polish", "pt": "portuguese", "es": "spanish"}
 NAMED = ("stormfront:train", "stormfront:test", "stormfront:all", "hatecheck", "checks",
          *(f"mhc:{code}" for code in MHC_LANGUAGES))
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    labels: frozenset[str]
-    group: str  # examples of one group never straddle a train/validation split
-    slice: str = ""  # e.g. a hard-negative slice: counter_quote_nh, news, negation
-    lang: str = "en"
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -67,19 +60,28 @@ def stormfront(shared_data: Path, split: str) -> list[Example]:
                     else "stormfront_nohate") for row in rows]
 
 
+def _hate(row: dict) -> frozenset[str]:
+    return frozenset({"hate"}) if row["label_gold"] == "hateful" else frozenset()
+
+
+def hatecheck_rows(shared_data: Path) -> list[dict[str, str]]:
+    """HateCheck's cases as its CSV has them (test_case, label_gold, functionality, templ_id, ...)."""
+    with (shared_data / "hatecheck" / "test_suite_cases.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def hatecheck(shared_data: Path) -> list[Example]:
     """HateCheck (Röttger et al., 2021): 29 functional tests; the slice is the functionality
     (counter_quote_nh, counter_ref_nh, negate_neg_nh, ident_neutral_nh, ...), grouped by template."""
-    with (shared_data / "hatecheck" / "test_suite_cases.csv").open(encoding="utf-8", newline="") as handle:
-        return [Example(row["test_case"].strip(), frozenset({"hate"}) if row["label_gold"] == "hateful" else frozenset(),
-                        f"hatecheck-{row['templ_id']}", row["functionality"]) for row in csv.DictReader(handle)]
+    return [Example(row["test_case"].strip(), _hate(row), f"hatecheck-{row['templ_id']}", row["functionality"])
+            for row in hatecheck_rows(shared_data)]
 
 
 def multilingual_hatecheck(shared_data: Path, code: str) -> list[Example]:
     path = shared_data / "multilingual-hatecheck" / f"hatecheck_cases_final_{MHC_LANGUAGES[code]}.csv"
     with path.open(encoding="utf-8", newline="") as handle:
-        return [Example(row["test_case"].strip(), frozenset({"hate"}) if row["label_gold"] == "hateful" else frozenset(),
-                        f"mhc-{code}-{row['templ_id']}", row["functionality"], code) for row in csv.DictReader(handle)]
+        return [Example(row["test_case"].strip(), _hate(row), f"mhc-{code}-{row['templ_id']}", row["functionality"],
+                        code) for row in csv.DictReader(handle)]
 
 
 def load(spec: str, shared_data: Path = DEFAULT_SHARED_DATA) -> list[Example]:
@@ -97,7 +99,10 @@ def load(spec: str, shared_data: Path = DEFAULT_SHARED_DATA) -> list[Example]:
             raise ValueError(f"{spec}: Multilingual HateCheck languages are {', '.join(MHC_LANGUAGES)}")
         return multilingual_hatecheck(shared_data, code)
     if spec == "checks":
-        from classifiers.checks import check_examples
-
         return check_examples()
     return read_examples(Path(spec))
+
+
+def load_all(specs: list[str], shared_data: Path = DEFAULT_SHARED_DATA) -> list[Example]:
+    """Every example of several named datasets or files, in order."""
+    return [example for spec in specs for example in load(spec, shared_data)]

@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from streams.stores.base import Store
+from streams.stores import Store
 
 
 def is_frozen(document_id: str, share: float) -> bool:

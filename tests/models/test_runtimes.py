@@ -1,17 +1,21 @@
-"""int8 and ONNX Runtime keep the default model's scores within their stated tolerance of fp32 torch."""
+"""int8 and ONNX Runtime keep the default model's scores within their stated tolerance of fp32 torch.
+
+The default model is built and exported to ONNX once per test session (the export takes most of the time)."""
 import numpy as np
 import pytest
 
-from classifiers.datasets import load
-from classifiers.default import ensure_default_model
-from classifiers.fast import TOLERANCE
 from classifiers.model import TextClassifier
+from classifiers.runtimes import TOLERANCE
+from classifiers.training.datasets import load
 from streams.config import ClassifierSettings
 
+pytestmark = pytest.mark.model
 
-@pytest.fixture(scope="module")
-def default_model(tmp_path_factory):
-    return ensure_default_model(tmp_path_factory.mktemp("models"))
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory):
+    """One cache for every variant: onnx-int8 quantizes the fp32 export that onnx-fp32 made."""
+    return tmp_path_factory.mktemp("onnx")
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +25,10 @@ def texts():
 
 
 @pytest.mark.parametrize("runtime,quantize", [("torch", "int8"), ("onnx", "none"), ("onnx", "int8")])
-def test_variant_scores_stay_within_tolerance(default_model, texts, tmp_path, runtime, quantize):
+def test_variant_scores_stay_within_tolerance(default_model, texts, onnx_cache, runtime, quantize):
     reference = TextClassifier.from_pretrained(default_model)
     fast = TextClassifier.from_pretrained(default_model, ClassifierSettings(runtime=runtime, quantize=quantize,
-                                                                            onnx_cache_dir=tmp_path))
+                                                                            onnx_cache_dir=onnx_cache))
     variant = f"{runtime}-{'int8' if quantize == 'int8' else 'fp32'}"
     assert fast.version == f"{reference.version}+{variant}"
     expected = np.array([list(p.scores.values()) for p in reference.predict(texts, explain=False)])

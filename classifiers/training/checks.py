@@ -3,7 +3,7 @@ that pairs a violating use of words with a non-violating use of the same words (
 reporting, glorifying against condemning, a slogan quoted inside a denunciation, questions, negation,
 ordinary religious and political language, games and fiction). English and Russian.
 
-The groups and places are fictional and differ from the training templates (classifiers/seed.py) and
+The groups and places are fictional and differ from the training templates (classifiers/training/seed.py) and
 the demo site, and the wording is written separately, so the suite measures generalisation. Run it
 with `vigil evaluate --data checks`: each slice is `<lang>/<functionality>`; the quality goal is recall
 of at least 0.9 on the violating functionalities and a false-positive rate of at most 0.1 on each of
@@ -11,12 +11,12 @@ the others.
 """
 from __future__ import annotations
 
-
-from classifiers.datasets import Example
+from classifiers.training.examples import Example
 
 GROUPS = {
     "en": ["Falcons of the Valley", "Red Dawn Column", "Brotherhood of the Flame", "Western Shield Army"],
-    "ru": ["«Соколы долины»", "«Красный рассвет»", "«Братство пламени»", "«Западный щит»"],  # after a noun: no declension
+    # After a noun, so that no declension is needed:
+    "ru": ["«Соколы долины»", "«Красный рассвет»", "«Братство пламени»", "«Западный щит»"],
 }
 PLACES = {"en": ["the border region", "the highlands"], "ru": ["приграничный район", "нагорье"]}
 

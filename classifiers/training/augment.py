@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from classifiers.datasets import Example
+from classifiers.training.examples import Example
 
 QUOTE_FRAMES = [
     'Someone wrote "{q}" and I find that disgusting.',

@@ -1,6 +1,6 @@
 """Which model the classify stage uses, switched and rolled back with one command each.
 
-`data_dir/models/active.json` names the active model (and optionally a shadow candidate) and keeps the
+`data_dir/models/active.json` (a SelectionFile) names the active model (and optionally a shadow candidate) and keeps the
 history of switches. Classify workers with `classifier.model: active` read it, and load the new model
 between batches when it changes, without a restart. (On Kubernetes, the Deployment's model setting and
 `kubectl rollout undo` do the same job.)
@@ -8,10 +8,11 @@ between batches when it changes, without a restart. (On Kubernetes, the Deployme
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+from streams.files import write_atomically
 
 ACTIVE = "active"
 
@@ -23,7 +24,7 @@ class Selection:
     history: list[dict] = field(default_factory=list)  # earlier selections, newest last
 
 
-class Registry:
+class SelectionFile:
     def __init__(self, data_dir: Path):
         self.path = Path(data_dir) / "models" / "active.json"
 
@@ -39,10 +40,7 @@ class Registry:
         return self.path.stat().st_mtime if self.path.exists() else None
 
     def _write(self, selection: Selection) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + ".partial")
-        partial.write_text(json.dumps(asdict(selection), indent=2) + "\n", encoding="utf-8")
-        os.replace(partial, self.path)  # workers never read half a file
+        write_atomically(self.path, json.dumps(asdict(selection), indent=2) + "\n")  # workers never read half
 
     def select(self, who: str, *, active: str | None = None, shadow: str | None = None,
                stop_shadow: bool = False) -> Selection:

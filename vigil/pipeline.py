@@ -9,14 +9,22 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from classifiers.selection import ACTIVE, SelectionFile
+from crawlers.process import start_crawl
+from crawlers.schedule import Scheduler
+from crawlers.sources import load_sources
 from streams.alerts import FlagRateMonitor
 from streams.config import ConfigError, VigilSettings
+from streams.index_stage import IndexStage
 from streams.metrics import serve_metrics
 from streams.runner import StageRunner
-from streams.sink import IndexStage
 from streams.stores import Store, open_store
 from streams.transports import Transport, open_transport
+
+if TYPE_CHECKING:
+    from classifiers.stage import ClassifyStage
 
 log = logging.getLogger(__name__)
 
@@ -32,69 +40,44 @@ def setup(settings: VigilSettings, transport: Transport, store: Store) -> None:
     store.setup()
 
 
-def load_classifier(settings: VigilSettings, reference: str, thresholds: bool = True, strict: bool = True):
-    """A classifier for a model reference ('default', a directory, a hub id), with the thresholds file
-    if one is configured (strict: fail when it does not fit this model; else keep the model's own)."""
-    from classifiers.default import resolve_model
-    from classifiers.model import TextClassifier
-
-    classifier = TextClassifier.from_pretrained(resolve_model(reference, settings.data_dir), settings.classifier)
-    classifier.source = reference
-    if thresholds and settings.classifier.thresholds_file:
-        try:
-            classifier.watch_thresholds(settings.classifier.thresholds_file, strict=strict)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        classifier.thresholds.update(settings.classifier.thresholds)  # explicit overrides win over the file
-    return classifier
-
-
-def classify_runner(settings: VigilSettings, transport: Transport, stop: threading.Event | None = None) -> StageRunner:
-    from classifiers.registry import ACTIVE, Registry
+def classify_runner(settings: VigilSettings, transport: Transport,
+                    stop: threading.Event | None = None) -> StageRunner[ClassifyStage]:
+    # Here, not at the top: torch (4 s, 260 MB) loads only in processes that classify, so the indexer, the
+    # scheduler and crawl jobs stay small (their Kubernetes requests are 512 MiB).
+    from classifiers.loading import load_classifier
     from classifiers.stage import ClassifyStage
 
-    registry = Registry(settings.data_dir) if settings.classifier.model == ACTIVE else None
-    selection = registry.read() if registry else None
+    selection_file = SelectionFile(settings.data_dir) if settings.classifier.model == ACTIVE else None
+    selection = selection_file.read() if selection_file else None
     active = selection.active if selection else settings.classifier.model
     shadow = selection.shadow if selection else settings.classifier.shadow_model
     stage = ClassifyStage(
         load_classifier(settings, active), settings.topics.raw, settings.topics.classified,
-        shadow=load_classifier(settings, shadow, thresholds=False) if shadow else None, registry=registry,
+        shadow=load_classifier(settings, shadow, thresholds=False) if shadow else None, selection_file=selection_file,
         load=lambda reference, **options: load_classifier(settings, reference, strict=False, **options))
     return StageRunner(stage, transport.consumer([stage.input_topic], f"{settings.stage.group_prefix}-classify"),
                        transport.producer(), settings.topics.dlq, settings.stage, stop)
 
 
 def index_runner(settings: VigilSettings, transport: Transport, store: Store,
-                 stop: threading.Event | None = None) -> StageRunner:
+                 stop: threading.Event | None = None) -> StageRunner[IndexStage]:
     monitor = FlagRateMonitor(settings.alerts) if settings.alerts.enabled else None
     stage = IndexStage(store, settings.topics.classified, monitor)
     return StageRunner(stage, transport.consumer([stage.input_topic], f"{settings.stage.group_prefix}-index"),
                        transport.producer(), settings.topics.dlq, settings.stage, stop)
 
 
-def _crawl_process(settings, sources, sources_file, overrides, job_dir, results):
-    from crawlers.process import crawl
-
-    results.put(crawl(settings, sources, sources_file, job_dir, **overrides))
-
-
 def crawl_sources(settings: VigilSettings, sources_file: Path, source_ids: list[str] | None = None,
                   scrapy_overrides: dict | None = None, job_dir: Path | None = None) -> dict[str, dict]:
     """Crawl sources in a child process (Twisted's reactor runs once per process); Scrapy stats per source."""
-    from crawlers.sources import load_sources
-
-    registry = load_sources(sources_file)
-    unknown = set(source_ids or []) - set(registry)
+    known = load_sources(sources_file)
+    unknown = set(source_ids or []) - set(known)
     if unknown:
         raise ConfigError(f"no source {', '.join(sorted(unknown))} in {sources_file} "
-                          f"(known: {', '.join(sorted(registry))})")
-    sources = [registry[i] for i in (source_ids or registry)]
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    process = context.Process(target=_crawl_process,
-                              args=(settings, sources, Path(sources_file), scrapy_overrides or {}, job_dir, results))
-    process.start()
+                          f"(known: {', '.join(sorted(known))})")
+    results = multiprocessing.get_context("spawn").Queue()
+    process = start_crawl(settings, [known[i] for i in (source_ids or known)], sources_file,
+                          scrapy_overrides=scrapy_overrides, job_dir=job_dir, results=results)
     stats = results.get() if _wait_for_result(process, results) else {}
     process.join()
     if process.exitcode:
@@ -212,11 +195,9 @@ STAGES = ("crawl", "classify", "index")
 def run_forever(settings: VigilSettings, sources_file: Path, stop: threading.Event,
                 stages: tuple[str, ...] = STAGES, scrapy_overrides: dict | None = None) -> Counter:
     """Classify and index continuously in threads; crawl each source on its cron schedule."""
-    from streams.schedule import Scheduler
-
     transport, store = open_transport(settings), open_store(settings)
     setup(settings, transport, store)
-    runners = []
+    runners: list[StageRunner] = []
     if "classify" in stages:
         runners.append(classify_runner(settings, transport, stop))
     if "index" in stages:
@@ -240,7 +221,7 @@ def run_forever(settings: VigilSettings, sources_file: Path, stop: threading.Eve
             thread.join()
         store.close()
         transport.close()
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for runner in runners:
         totals.update({f"{runner.stage.name}.{k}": v for k, v in runner.stats.items()})
     return totals

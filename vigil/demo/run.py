@@ -4,9 +4,9 @@ from __future__ import annotations
 import time
 
 from streams.config import VigilSettings
-from streams.demo.site import DemoSite
-from streams.pipeline import run_once
 from streams.stores import SearchQuery, open_store
+from vigil.demo.site import DemoSite
+from vigil.pipeline import run_once
 
 DEMO_PORT = 8765  # fixed, so re-runs see the same URLs and update documents instead of adding new ones
 # The demo site is local and tiny: no politeness delay needed against it.
@@ -31,8 +31,8 @@ def demo(settings: VigilSettings, serve: bool = False) -> int:
         summary = run_once(settings, sources_file, scrapy_overrides={**LOCAL_SITE_SPEED, "LOG_LEVEL": "WARNING"})
         print("\n" + "\n".join(summary.lines()))
 
-        store = open_store(settings)
-        flagged = store.search(SearchQuery(flagged=True, source="riverside", limit=100))
+        with open_store(settings) as store:
+            flagged = store.search(SearchQuery(flagged=True, source="riverside", limit=100))
         print(f"\nflagged for review ({flagged.total}):")
         for hit in flagged.hits:
             print(f"  [{', '.join(hit.labels)}] {hit.title}\n      {hit.url}")
@@ -45,7 +45,6 @@ def demo(settings: VigilSettings, serve: bool = False) -> int:
               f"{len(clean & flagged_paths)}/{len(clean)} news, counter-speech and other pages flagged")
         print("\nnext: vigil search --flagged | vigil search attack | vigil search --label recruitment --json\n"
               "      vigil review ID --decision confirmed --reviewer you")
-        store.close()
         if serve:
             print(f"\nserving {site.url}/ until Ctrl-C")
             try:

@@ -1,0 +1,51 @@
+"""Model directories from parts: an encoder joined with a trained head into a directory that
+`AutoModelForSequenceClassification.from_pretrained` loads. The default model is built this way on first
+use, from the committed head; training writes heads and directories the same way."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+import transformers
+from safetensors.torch import load_file
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+from classifiers.model import VIGIL_FILE
+
+HEAD_FILE = "head.safetensors"
+
+
+def weights_sha256(model_dir: str | Path) -> str | None:
+    """Hash of a local encoder's weights, so a head is only ever joined with the encoder it was trained on."""
+    path = Path(model_dir) / "model.safetensors"
+    if not path.exists():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def assemble(base_model: str, head_state: dict[str, torch.Tensor], labels: list[str], output: Path) -> None:
+    """Encoder + head -> a model directory AutoModelForSequenceClassification.from_pretrained loads."""
+    transformers.logging.set_verbosity_error()  # the "classifier MISSING" load report is expected here
+    config = AutoConfig.from_pretrained(base_model, num_labels=len(labels), problem_type="multi_label_classification",
+                                        id2label=dict(enumerate(labels)),
+                                        label2id={label: i for i, label in enumerate(labels)})
+    model = AutoModelForSequenceClassification.from_pretrained(base_model, config=config)
+    missing = model.load_state_dict(head_state, strict=False)
+    if missing.unexpected_keys:
+        raise ValueError(f"head does not fit {base_model}: unexpected {missing.unexpected_keys}")
+    model.save_pretrained(output)
+    AutoTokenizer.from_pretrained(base_model).save_pretrained(output)
+
+
+def assemble_from_head(base_model: str, head_dir: Path, output: Path) -> None:
+    """Join a head-only artifact (head.safetensors + vigil.json) with its encoder into a full directory."""
+    meta = json.loads((head_dir / VIGIL_FILE).read_text(encoding="utf-8"))
+    assemble(base_model, load_file(str(head_dir / HEAD_FILE)), meta["labels"], output)
+    (output / VIGIL_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    (output / "README.md").write_text((head_dir / "README.md").read_text(encoding="utf-8"), encoding="utf-8")

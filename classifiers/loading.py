@@ -1,0 +1,30 @@
+"""A classifier from Vigil's settings: a model reference ('default', 'active', a directory, a hub id),
+the runtime and the thresholds file in effect."""
+from __future__ import annotations
+
+from classifiers.default import resolve_model
+from classifiers.model import TextClassifier
+from classifiers.selection import ACTIVE, SelectionFile
+from streams.config import ConfigError, VigilSettings
+
+
+def active_reference(settings: VigilSettings, reference: str | None = None) -> str:
+    """The reference itself, or for 'active' (and by default classifier.model) the selected model."""
+    reference = reference or settings.classifier.model
+    return SelectionFile(settings.data_dir).read().active if reference == ACTIVE else reference
+
+
+def load_classifier(settings: VigilSettings, reference: str, thresholds: bool = True,
+                    strict: bool = True) -> TextClassifier:
+    """A classifier for a model reference, with the thresholds file if one is configured (strict: fail
+    when it does not fit this model; else keep the model's own thresholds)."""
+    classifier = TextClassifier.from_pretrained(resolve_model(reference, settings.data_dir), settings.classifier,
+                                                data_dir=settings.data_dir)
+    classifier.reference = reference
+    if thresholds and settings.classifier.thresholds_file:
+        try:
+            classifier.watch_thresholds(settings.classifier.thresholds_file, strict=strict)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        classifier.thresholds.update(settings.classifier.thresholds)  # explicit overrides win over the file
+    return classifier

@@ -1,0 +1,39 @@
+"""`vigil predict`: JSON lines with `id` and `text` in, JSON lines with scores, labels and evidence out."""
+from __future__ import annotations
+
+import json
+from typing import Iterable, TextIO
+
+from classifiers.model import TextClassifier
+
+
+class InputError(ValueError):
+    """A line of the input that is not a JSON object with `id` and a string `text`; names the line."""
+
+
+def predict_jsonl(classifier: TextClassifier, lines: Iterable[str], sink: TextIO, batch_size: int = 64) -> None:
+    """Score the texts in batches, writing one JSON line per input line (blank lines skipped) and
+    flushing after each batch. A bad line raises InputError."""
+    batch: list[dict] = []
+
+    def flush() -> None:
+        for row, prediction in zip(batch, classifier.predict([row["text"] for row in batch])):
+            sink.write(json.dumps({"id": row["id"], "scores": prediction.scores, "labels": prediction.labels,
+                                   "flagged": prediction.flagged, "evidence": prediction.evidence},
+                                  ensure_ascii=False) + "\n")
+        sink.flush()
+        batch.clear()
+
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str) or "id" not in row:
+                raise ValueError("needs `id` and a string `text`")
+        except ValueError as exc:
+            raise InputError(f"line {n}: {exc}") from None
+        batch.append(row)
+        if len(batch) >= batch_size:
+            flush()
+    flush()

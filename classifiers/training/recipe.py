@@ -1,0 +1,69 @@
+"""What a model is trained on: the bundled default model's recipe, and a user's datasets with a frozen
+evaluation set kept out and counter-speech negatives added. Each recipe says what it holds, for the
+model card."""
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from classifiers.labels import DEFAULT_LABELS
+from classifiers.training.augment import counter_speech
+from classifiers.training.datasets import hatecheck_rows, load_all, read_examples, stormfront
+from classifiers.training.examples import Example
+from classifiers.training.seed import seed_examples
+
+DEFAULT_DATA_DESCRIPTION = (
+    "Vigil's contrastive seed templates (classifiers/training/seed.py: recruitment, propaganda, news, "
+    "counter-speech, research, ordinary speech); the seed positives quoted or referred to inside condemnations, "
+    "and negated hostility (classifiers/training/augment.py); hard negatives from shared data: HateCheck "
+    "non-hateful cases and 1,500 Stormfront noHate sentences. Not trained on: any real terrorist material, "
+    "Vigil's contrastive checks (classifiers/training/checks.py), HateCheck's hateful cases, any language but "
+    "English.")
+
+
+@dataclass
+class Recipe:
+    examples: list[Example]
+    description: str  # for the model card
+    notes: list[str] = dataclasses.field(default_factory=list)  # what was left out or added, for the operator
+    train_layers: int = 1  # encoder layers trained from the top, unless the operator says otherwise
+
+
+def shared_negatives(shared_data: Path, seed: int, stormfront_sample: int = 1500) -> list[Example]:
+    """Hard negatives from the public datasets: HateCheck's non-hateful cases (counter-speech, negation,
+    identity mentions) and a sample of Stormfront's noHate sentences. Neither set has our labels' positives.
+    As the bundled model was trained: HateCheck's cases unstripped (texts are batched by length, so
+    whitespace changes the batches and the weights), grouped coarser than the datasets group them
+    (HateCheck by functionality, Stormfront by the first six digits of the post id)."""
+    examples = [Example(row["test_case"], frozenset(), f"hatecheck-{row['functionality']}", row["functionality"])
+                for row in hatecheck_rows(shared_data) if row["label_gold"] == "non-hateful"]
+    no_hate = [e for e in stormfront(shared_data, "all") if not e.labels and len(e.text) > 30]
+    for e in random.Random(seed).sample(no_hate, min(stormfront_sample, len(no_hate))):
+        examples.append(dataclasses.replace(e, group=e.group[:len("stormfront-") + 6]))
+    return examples
+
+
+def default_recipe(shared_data: Path, seed: int) -> Recipe:
+    seeds = [Example(e["text"], frozenset(e["labels"]), e["group"], e["slice"]) for e in seed_examples(seed)]
+    examples = seeds + counter_speech(seeds, list(DEFAULT_LABELS), seed) + shared_negatives(shared_data, seed)
+    return Recipe(examples, DEFAULT_DATA_DESCRIPTION, train_layers=3)  # as the bundled head was trained
+
+
+def user_recipe(specs: list[str], shared_data: Path, *, exclude: list[str] | None = None,
+                augment_counter_speech: bool = False, labels: list[str] | None = None, seed: int = 13) -> Recipe:
+    """Named datasets and files; the texts of `exclude` (frozen evaluation sets) are never trained on."""
+    examples = load_all(specs, shared_data)
+    notes = []
+    if exclude:
+        frozen = {e.text for path in exclude for e in read_examples(Path(path))}
+        examples = [e for e in examples if e.text not in frozen]
+        notes.append(f"{len(frozen)} frozen texts excluded")
+    description = "; ".join(specs)
+    if augment_counter_speech:
+        extra = counter_speech(examples, labels or sorted({label for e in examples for label in e.labels}), seed)
+        notes.append(f"{len(extra)} counter-speech and negation negatives added")
+        examples += extra
+        description += "; plus counter-speech and negation negatives (classifiers/training/augment.py)"
+    return Recipe(examples, description, notes)

@@ -1,0 +1,1 @@
+"""Vigil's application layer: the command line, the wiring of the stages (pipeline), the demo."""

@@ -1,0 +1,6 @@
+"""`python -m vigil` is the `vigil` command."""
+import sys
+
+from vigil.cli import main
+
+sys.exit(main())

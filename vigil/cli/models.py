@@ -1,0 +1,216 @@
+"""Commands operators use on models: train, predict, evaluate, pick thresholds, switch the model in use.
+
+Handlers import the classifier (torch: 4 s) when they run, so that `vigil --help` starts at once."""
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from classifiers.selection import ACTIVE, SelectionFile
+from vigil.cli.common import AddCommand, settings_of
+
+
+def cmd_train(args) -> int:
+    from classifiers.default import ENCODER_PACKAGE, HEAD_DIR, encoder_dir
+    from classifiers.labels import DEFAULT_LABELS
+    from classifiers.training.recipe import default_recipe, user_recipe
+    from classifiers.training.train import train
+
+    shared_data = Path(args.shared_data)
+    if args.default:
+        recipe = default_recipe(shared_data, args.seed)
+        options = dict(base_model=str(encoder_dir()), output=Path(args.output or HEAD_DIR),
+                       labels=list(DEFAULT_LABELS), head_only=True, name="vigil-default",
+                       base_model_name=ENCODER_PACKAGE)
+    else:
+        if not args.data or not args.output:
+            print("vigil train: give --data FILE... and --output DIR (or --default for the bundled model)",
+                  file=sys.stderr)
+            return 2
+        labels = args.labels.split(",") if args.labels else None
+        recipe = user_recipe(args.data, shared_data, exclude=args.exclude,
+                             augment_counter_speech=args.augment_counter_speech, labels=labels, seed=args.seed)
+        for note in recipe.notes:
+            print(f"vigil train: {note}", file=sys.stderr)
+        options = dict(base_model=args.base_model or str(encoder_dir()), output=Path(args.output), labels=labels,
+                       head_only=args.head_only, name=args.name)
+    meta = train(recipe.examples, seed=args.seed, data_description=recipe.description,
+                 train_layers=recipe.train_layers if args.train_layers is None else args.train_layers, **options)
+    print(json.dumps({"version": meta["version"], "thresholds": meta["thresholds"],
+                      "validation": meta["validation"]}, indent=2))
+    return 0
+
+
+def _classifier(args, settings, thresholds: bool = True):
+    from classifiers.loading import active_reference, load_classifier
+
+    return load_classifier(settings, active_reference(settings, args.model), thresholds=thresholds)
+
+
+def cmd_predict(args) -> int:
+    from classifiers.predict import InputError, predict_jsonl
+
+    classifier = _classifier(args, settings_of(args))
+    with contextlib.ExitStack() as files:  # closes what it opened, never stdin or stdout
+        lines = sys.stdin if args.input == "-" else files.enter_context(open(args.input, encoding="utf-8"))
+        sink = sys.stdout if args.output == "-" else files.enter_context(open(args.output, "w", encoding="utf-8"))
+        try:
+            predict_jsonl(classifier, lines, sink, args.batch)
+        except InputError as exc:
+            print(f"vigil predict: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from classifiers.loading import load_classifier
+    from classifiers.training.datasets import load_all
+    from classifiers.training.report import evaluate_to_report
+
+    settings = settings_of(args)
+    examples = load_all(args.data, Path(args.shared_data))
+    classifier = _classifier(args, settings)
+    print(f"vigil evaluate: {classifier.name} {classifier.version} on {len(examples)} examples "
+          f"({', '.join(args.data)})", file=sys.stderr)
+    baseline = load_classifier(settings, args.baseline, thresholds=False) if args.baseline else None
+    if baseline is not None:
+        print(f"baseline: {baseline.name} {baseline.version}", file=sys.stderr)
+    result = evaluate_to_report(classifier, examples, args.data, Path(args.report), baseline=baseline,
+                                baseline_name=args.baseline, margin=args.margin, rounds=args.bootstrap,
+                                min_support=args.min_support)
+    print(f"report: {result.files[0]} (also {', '.join(f.name for f in result.files[1:])})")
+    for label, entry in result.summary["labels"].items():
+        m = entry["overall"]
+        print(f"  {label}: precision {m['precision']:.3f}, recall {m['recall']:.3f}, F1 {m['f1']:.3f}, "
+              f"accuracy {m['accuracy']:.3f}, PR-AUC {m['pr_auc']:.3f}")
+    if result.gate:
+        print("release gate FAILED:\n  " + "\n  ".join(result.gate), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_model(args) -> int:
+    settings = settings_of(args)
+    selection_file = SelectionFile(settings.data_dir)
+    who = args.who or getpass.getuser()
+    if args.action in ("use", "shadow") and not args.model:
+        print(f"vigil model {args.action}: give the model (a directory, a hub id or 'default')", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "use":
+            selection_file.select(who, active=args.model)
+        elif args.action == "shadow":
+            selection_file.select(who, shadow=args.model)
+        elif args.action == "stop-shadow":
+            selection_file.select(who, stop_shadow=True)
+        elif args.action == "rollback":
+            selection_file.rollback()
+        selection = selection_file.read()
+    except ValueError as exc:
+        print(f"vigil model: {exc}", file=sys.stderr)
+        return 1
+    print(f"active: {selection.active}\nshadow: {selection.shadow or '-'}\n"
+          f"earlier selections: {len(selection.history)}")
+    if settings.classifier.model != ACTIVE:
+        print(f"note: classify workers follow this only with classifier.model: {ACTIVE} "
+              f"(now {settings.classifier.model!r})", file=sys.stderr)
+    return 0
+
+
+def cmd_thresholds(args) -> int:
+    from classifiers.training.calibration import fit_thresholds
+    from classifiers.training.datasets import load_all
+
+    settings = settings_of(args)
+    classifier = _classifier(args, settings, thresholds=False)  # fit on the model's own scores (maybe a new model)
+    examples = load_all(args.data, Path(args.shared_data))
+    print(f"vigil thresholds: {classifier.version} on {len(examples)} examples", file=sys.stderr)
+    try:
+        chosen = fit_thresholds(classifier, examples, precision=args.precision, flags_per_day=args.flags_per_day,
+                                documents_per_day=args.documents_per_day, per_language=args.per_language,
+                                min_support=args.min_support)
+    except ValueError as exc:
+        print(f"vigil thresholds: {exc}", file=sys.stderr)
+        return 2
+    chosen.write(Path(args.output))
+    print(f"wrote {args.output}: {chosen.version} for {chosen.model_version}")
+    for label, threshold in chosen.thresholds.items():
+        expected = chosen.details["expected_on_data"][label]
+        print(f"  {label}: threshold {threshold:.4f}, temperature {chosen.temperature[label]:.2f}; on this data "
+              f"precision {expected['precision']}, recall {expected['recall']}, "
+              f"{expected['flags_per_10k']:.0f} flags per 10,000 documents")
+    for lang, by_label in chosen.by_language.items():
+        print(f"  {lang}: " + ", ".join(f"{label} {t:.4f}" for label, t in by_label.items()))
+    for note in chosen.details["notes"]:
+        print(f"  note: {note}", file=sys.stderr)
+    print("classify workers with classifier.thresholds_file set to it pick it up between batches")
+    return 0
+
+
+def register(command: AddCommand) -> None:
+    train = command("train", cmd_train, "Train a classifier head on a frozen Hugging Face encoder; writes a model "
+                    "directory from_pretrained loads (or only the head). --default rebuilds the bundled model.")
+    train.add_argument("--default", action="store_true", help="the bundled model's recipe (seed templates + "
+                       "shared hard negatives), written to classifiers/default_model")
+    train.add_argument("--shared-data", default="../shared/data", help="the public datasets (default ../shared/data)")
+    train.add_argument("--data", nargs="+", help="JSON lines or CSV files with text and labels, or named sets "
+                       "(stormfront:train, hatecheck, ...)")
+    train.add_argument("--labels", help="label set, comma-separated (default: from the data)")
+    train.add_argument("--base-model", help="encoder directory or hub id (default: all-MiniLM-L6-v2 from its package)")
+    train.add_argument("--output", help="model directory to write")
+    train.add_argument("--name", default="vigil-model", help="model name (version ids derive from it)")
+    train.add_argument("--head-only", action="store_true", help="write only the trained head")
+    train.add_argument("--train-layers", type=int, help="encoder layers to train from the top (default 1; "
+                       "3 with --default, as the bundled model was trained)")
+    train.add_argument("--seed", type=int, default=13, help="random seed of the split, sampling and training "
+                       "(default 13: the same data and seed give the same weights)")
+    train.add_argument("--augment-counter-speech", action="store_true", help="add negatives that quote or refer "
+                       "to the positives inside a condemnation, and negated hostility "
+                       "(classifiers/training/augment.py)")
+    train.add_argument("--exclude", nargs="+", help="evaluation files whose texts must not be trained on "
+                       "(e.g. frozen-eval.jsonl from export-reviews)")
+
+    predict = command("predict", cmd_predict, "Score JSON lines with `id` and `text` (file or stdin); write JSON "
+                      "lines with `id`, `scores`, `labels`, `flagged` and `evidence` (window and sentence offsets).")
+    predict.add_argument("--model", help="model directory or Hugging Face id (default: classifier.model)")
+    predict.add_argument("--input", default="-", help="JSON lines file (default: stdin)")
+    predict.add_argument("--output", default="-", help="where to write (default: stdout)")
+    predict.add_argument("--batch", type=int, default=64, help="texts scored together (default 64)")
+
+    evaluate = command("evaluate", cmd_evaluate, "Evaluate a model per label, language and hard-negative slice; "
+                       "write a report (Markdown, HTML, JSON, PNG plots). With --baseline, fail (exit 1) when a "
+                       "slice's false-positive rate rises by more than --margin: the release gate.")
+    evaluate.add_argument("--model", help="model directory or Hugging Face id (default: classifier.model)")
+    evaluate.add_argument("--data", nargs="+", required=True, help="files (JSON lines or CSV with text, labels, "
+                          "lang, slice) or named sets: stormfront:test, hatecheck, mhc:ar, checks, ...")
+    evaluate.add_argument("--report", required=True, help="directory for the report")
+    evaluate.add_argument("--baseline", help="the model version to compare with (release gate)")
+    evaluate.add_argument("--margin", type=float, default=0.02, help="largest allowed rise of a slice's "
+                          "false-positive rate over the baseline (default 0.02)")
+    evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals")
+    evaluate.add_argument("--min-support", type=int, default=30, help="fewest positives and negatives for a "
+                          "language to count as validated (default 30)")
+    evaluate.add_argument("--shared-data", default="../shared/data", help="where the named public sets live")
+
+    model = command("model", cmd_model, "Switch the model classify workers use (with classifier.model: active), "
+                    "run a candidate in shadow (scored and recorded, never flagging), roll back.")
+    model.add_argument("action", choices=["status", "use", "shadow", "stop-shadow", "rollback"])
+    model.add_argument("model", nargs="?", help="for use and shadow: a model directory, hub id or 'default'")
+    model.add_argument("--who", help="recorded with the change (default: your user name)")
+
+    thresholds = command("thresholds", cmd_thresholds, "Fit temperatures and pick per-label (and per-language) "
+                         "thresholds on labelled data, for a target precision or a reviewer budget; writes the "
+                         "versioned file classify workers reload without a restart.")
+    thresholds.add_argument("--model", help="model directory or Hugging Face id (default: classifier.model)")
+    thresholds.add_argument("--data", nargs="+", required=True, help="labelled files or named sets")
+    goal = thresholds.add_mutually_exclusive_group(required=True)
+    goal.add_argument("--precision", type=float, help="target precision, e.g. 0.9")
+    goal.add_argument("--flags-per-day", type=float, help="reviewer budget (needs --documents-per-day)")
+    thresholds.add_argument("--documents-per-day", type=float, help="documents the crawlers bring in a day")
+    thresholds.add_argument("--per-language", action="store_true", help="thresholds per language with enough data")
+    thresholds.add_argument("--min-support", type=int, default=30, help="positives and negatives a language needs")
+    thresholds.add_argument("--output", required=True, help="the thresholds file to write")
+    thresholds.add_argument("--shared-data", default="../shared/data", help="where the named public sets live")
