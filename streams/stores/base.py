@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from streams.closing import Closing
 from streams.schemas import ClassifiedDocument, Decision, ReviewEvent, utcnow
 
 REVIEW_STATUSES = ("unreviewed", *(decision.value for decision in Decision))
@@ -109,15 +110,9 @@ class SearchResult:
     hits: list[Hit]
 
 
-class Store(abc.ABC):
+class Store(Closing, abc.ABC):
     """A store of indexed documents; `with open_store(settings) as store:` closes it."""
     name: str
-
-    def __enter__(self) -> "Store":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     @abc.abstractmethod
     def setup(self) -> None:
@@ -177,6 +172,3 @@ class Store(abc.ABC):
 
     def refresh(self) -> None:
         """Make recent writes searchable (Elasticsearch refreshes on an interval)."""
-
-    def close(self) -> None:
-        pass

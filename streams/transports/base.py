@@ -5,6 +5,8 @@ import abc
 import zlib
 from dataclasses import dataclass, field
 
+from streams.closing import Closing
+
 
 @dataclass(frozen=True)
 class Record:
@@ -55,15 +57,9 @@ class Consumer(abc.ABC):
         """Leave the group without committing (uncommitted records are redelivered)."""
 
 
-class Transport(abc.ABC):
+class Transport(Closing, abc.ABC):
     """Producers and consumers of one backend; `with open_transport(settings) as transport:` closes it."""
     name: str
-
-    def __enter__(self) -> "Transport":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     @abc.abstractmethod
     def ensure_topics(self, topics: list[str]) -> None:
@@ -74,6 +70,3 @@ class Transport(abc.ABC):
 
     @abc.abstractmethod
     def consumer(self, topics: list[str], group: str) -> Consumer: ...
-
-    def close(self) -> None:
-        pass
