@@ -35,7 +35,8 @@ def assemble(base_model: str, head_state: dict[str, torch.Tensor], labels: list[
     config = AutoConfig.from_pretrained(base_model, num_labels=len(labels), problem_type="multi_label_classification",
                                         id2label=dict(enumerate(labels)),
                                         label2id={label: i for i, label in enumerate(labels)})
-    model = AutoModelForSequenceClassification.from_pretrained(base_model, config=config)
+    # A base that is itself a classifier (another label set) has a classifier of another size: the head's replaces it.
+    model = AutoModelForSequenceClassification.from_pretrained(base_model, config=config, ignore_mismatched_sizes=True)
     missing = model.load_state_dict(head_state, strict=False)
     if missing.unexpected_keys:
         raise ValueError(f"head does not fit {base_model}: unexpected {missing.unexpected_keys}")

@@ -14,6 +14,14 @@ def active_reference(settings: VigilSettings, reference: str | None = None) -> s
     return SelectionFile(settings.data_dir).read().active if reference == ACTIVE else reference
 
 
+def check_loads(settings: VigilSettings, reference: str) -> str:
+    """The version a model reference loads as, or ValueError saying why a classify worker could not load it."""
+    try:
+        return load_classifier(settings, reference, thresholds=False).version
+    except Exception as exc:  # whatever stops a worker: a missing directory, no config, a broken tokenizer, ...
+        raise ValueError(f"{reference} does not load as a classifier ({type(exc).__name__}: {exc})") from None
+
+
 def load_classifier(settings: VigilSettings, reference: str, thresholds: bool = True,
                     strict: bool = True) -> TextClassifier:
     """A classifier for a model reference, with the thresholds file if one is configured (strict: fail

@@ -12,7 +12,19 @@ class UnknownDocument(KeyError):
     """The store has no document with the event's id; nothing was recorded or published."""
 
 
+class UnknownLabels(ValueError):
+    """Corrected labels that the model which scored the document does not have; nothing was recorded."""
+
+
 def record_review(event: ReviewEvent, store: Store, settings: VigilSettings) -> None:
+    document = store.get(event.document_id)
+    if document is None:
+        raise UnknownDocument(event.document_id)
+    known = sorted(document.get("scores") or {})
+    unknown = sorted(set(event.corrected_labels or ()) - set(known))
+    if unknown:  # they would go into training data as labels no model has
+        raise UnknownLabels(f"corrected labels {unknown} are not labels of {document.get('model_version')}, "
+                            f"which scored {event.document_id} (its labels: {', '.join(known) or 'none'})")
     try:
         store.apply_review(event)
     except KeyError:

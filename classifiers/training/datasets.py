@@ -43,8 +43,9 @@ def read_examples(path: Path) -> list[Example]:
         labels = row.get("labels") or []
         if isinstance(labels, str):
             labels = [part.strip() for part in labels.split(",") if part.strip()]
-        examples.append(Example(row["text"], frozenset(labels), str(row.get("source") or row.get("group") or path.name),
-                                row.get("slice") or "", row.get("lang") or "en"))
+        # Without a source, each row is its own group: the split holds out rows.
+        group = str(row.get("source") or row.get("group") or f"{path.name}:{n}")
+        examples.append(Example(row["text"], frozenset(labels), group, row.get("slice") or "", row.get("lang") or "en"))
     return examples
 
 

@@ -46,10 +46,20 @@ def train(examples: list[Example], *, base_model: str, output: Path, labels: lis
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    labels = labels or sorted({label for e in examples for label in e.labels})
+    in_data = {label for e in examples for label in e.labels}
+    labels = labels or sorted(in_data)
     if not labels:
         raise ValueError("the training data has no labels; give --labels or label some rows")
+    unknown = in_data - set(labels)
+    if unknown:
+        raise ValueError(f"the data has labels {sorted(unknown)} outside the label set {labels} "
+                         f"({sum(bool(e.labels & unknown) for e in examples)} examples): fix the data, or add them "
+                         "to --labels")
     train_set, validation = split(examples, validation_share, seed)
+    if not train_set or not validation:
+        raise ValueError(f"{len(examples)} examples in {len({e.group for e in examples})} source group(s) leave "
+                         f"{len(train_set)} to train on and {len(validation)} to validate on (validation drops texts "
+                         "that are also in training): give more distinct examples, or more sources (a `source` column)")
     print(f"vigil train: {len(train_set)} training and {len(validation)} validation examples, labels {labels}",
           file=sys.stderr)
     tokenizer = AutoTokenizer.from_pretrained(base_model)

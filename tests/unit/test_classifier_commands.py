@@ -96,3 +96,42 @@ def test_train_uses_the_recipes_layers_unless_told(argv, layers, tmp_path, monke
     assert main(["train", *argv]) == 0
     assert calls[0]["train_layers"] == layers
     assert calls[0]["data_description"] == (recipe.DEFAULT_DATA_DESCRIPTION if "--default" in argv else "d.jsonl")
+
+
+def test_train_on_a_file_without_a_source_column_holds_out_rows(tmp_path, tiny, capsys):
+    data = tmp_path / "labelled.csv"
+    data.write_text("text,labels\n" + "".join(f"join the fighters now brother {i},recruitment\n"
+                                              f"police report {i} on the attack,\n" for i in range(10)))
+    assert main(["train", "--data", str(data), "--base-model", tiny, "--output", str(tmp_path / "out"),
+                 "--labels", "recruitment"]) == 0
+    assert json.loads(capsys.readouterr().out)["validation"]["per_label"]["recruitment"]["support"] > 0
+
+
+def test_train_refuses_labels_outside_the_label_set(tmp_path, tiny, capsys):
+    data = tmp_path / "labelled.jsonl"
+    data.write_text("".join(json.dumps({"text": f"text {i}", "labels": ["recruitment" if i % 2 else "bogus"]}) + "\n"
+                            for i in range(20)))
+    assert main(["train", "--data", str(data), "--base-model", tiny, "--output", str(tmp_path / "out"),
+                 "--labels", "recruitment,propaganda"]) == 2
+    assert "labels ['bogus'] outside the label set ['recruitment', 'propaganda'] (10 examples)" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_corrected_labels_must_be_the_models_and_an_empty_list_means_none(tmp_path, capsys):
+    from streams.stores.sqlite import SqliteStore
+    from tests.factories import classified, raw_document
+
+    doc = classified(raw_document("https://e.org/a", "join the brigade"), {"recruitment": 0.9, "propaganda": 0.2})
+    with SqliteStore(tmp_path / "data" / "store.sqlite") as store:
+        store.upsert([doc])
+    config = tmp_path / "vigil.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\n")
+    review = ["--config", str(config), "review", doc.document.id, "--decision", "dismissed", "--reviewer", "a"]
+    assert main([*review, "--labels", "bogus"]) == 2
+    assert "corrected labels ['bogus'] are not labels of" in capsys.readouterr().err
+    with SqliteStore(tmp_path / "data" / "store.sqlite") as store:
+        assert store.get(doc.document.id)["review"]["status"] == "unreviewed"  # nothing recorded
+    assert main([*review, "--labels", ""]) == 0
+    with SqliteStore(tmp_path / "data" / "store.sqlite") as store:
+        assert store.get(doc.document.id)["review"]["corrected_labels"] == []

@@ -138,3 +138,12 @@ def test_thresholds_command_writes_a_file_the_classifier_uses(tmp_path, tiny, ca
     assert classifier.thresholds_version == chosen.version
     assert main(["thresholds", "--model", str(tiny), "--data", str(data), "--flags-per-day", "5",
                  "--output", str(out)]) == 2  # a budget needs the daily volume
+
+
+def test_a_model_that_does_not_load_is_never_switched_to(tmp_path, tiny, capsys):
+    config = tmp_path / "vigil.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\nclassifier: {{model: active}}\n")
+    assert main(["--config", str(config), "model", "use", str(tiny)]) == 0
+    assert main(["--config", str(config), "model", "use", str(tmp_path / "nowhere")]) == 1
+    assert "does not load as a classifier" in capsys.readouterr().err
+    assert SelectionFile(tmp_path / "data").read().active == str(tiny)

@@ -38,8 +38,12 @@ def cmd_train(args) -> int:
         base_model, base_model_name = resolve_encoder(args.base_model, settings_of(args).data_dir)
         options = dict(base_model=base_model, base_model_name=base_model_name, output=Path(args.output),
                        labels=labels, head_only=args.head_only, name=args.name)
-    meta = train(recipe.examples, seed=args.seed, data_description=recipe.description,
-                 train_layers=recipe.train_layers if args.train_layers is None else args.train_layers, **options)
+    try:
+        meta = train(recipe.examples, seed=args.seed, data_description=recipe.description,
+                     train_layers=recipe.train_layers if args.train_layers is None else args.train_layers, **options)
+    except ValueError as exc:  # the data cannot train this model: say why
+        print(f"vigil train: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps({"version": meta["version"], "thresholds": meta["thresholds"],
                       "validation": meta["validation"]}, indent=2))
     return 0
@@ -101,6 +105,10 @@ def cmd_model(args) -> int:
         print(f"vigil model {args.action}: give the model (a directory, a hub id or 'default')", file=sys.stderr)
         return 2
     try:
+        if args.action in ("use", "shadow"):
+            from classifiers.loading import check_loads
+
+            print(f"{args.model} loads as {check_loads(settings, args.model)}", file=sys.stderr)
         if args.action == "use":
             selection_file.select(who, active=args.model)
         elif args.action == "shadow":
@@ -111,7 +119,7 @@ def cmd_model(args) -> int:
             selection_file.rollback()
         selection = selection_file.read()
     except ValueError as exc:
-        print(f"vigil model: {exc}", file=sys.stderr)
+        print(f"vigil model: {exc}; the selection is unchanged", file=sys.stderr)
         return 1
     print(f"active: {selection.active}\nshadow: {selection.shadow or '-'}\n"
           f"earlier selections: {len(selection.history)}")

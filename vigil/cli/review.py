@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from classifiers.training.feedback import export_reviews
-from streams.reviews import UnknownDocument, record_review
+from streams.reviews import UnknownDocument, UnknownLabels, record_review
 from streams.schemas import Decision, ReviewEvent
 from streams.stores import SearchQuery, open_store
 from streams.stores.base import REVIEW_STATUSES
@@ -39,8 +39,10 @@ def cmd_search(args) -> int:
 
 def cmd_review(args) -> int:
     settings = settings_of(args)
+    corrected = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels is not None \
+        else None  # '' is "no label"
     event = ReviewEvent(document_id=args.id, reviewer=args.reviewer, decision=args.decision,
-                        corrected_labels=args.labels.split(",") if args.labels is not None else None, note=args.note)
+                        corrected_labels=corrected, note=args.note)
     with open_store(settings) as store:
         try:
             record_review(event, store, settings)
@@ -48,6 +50,9 @@ def cmd_review(args) -> int:
             print(f"vigil review: no document {args.id} in the {store.name} store (find ids with `vigil search`)",
                   file=sys.stderr)
             return 1
+        except UnknownLabels as exc:
+            print(f"vigil review: {exc}", file=sys.stderr)
+            return 2
     print(f"recorded: {args.decision} by {args.reviewer} on {args.id}")
     return 0
 
