@@ -2,12 +2,14 @@
 data directory by name.
 
 `load("stormfront:train")`, `load("hatecheck")`, `load("mhc:ar")` (Multilingual HateCheck, by language),
+`load("annotated:test")` (real tweets labelled under docs/annotation.md, split by account),
 `load("checks")` (Vigil's contrastive suite), or a JSON lines / CSV file with `text` and `labels`
 (and optionally `lang`, `slice`, `source`/`group`).
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -18,7 +20,10 @@ DEFAULT_SHARED_DATA = Path("../shared/data")
 MHC_LANGUAGES = {"ar": "arabic", "zh": "mandarin", "hi": "hindi", "nl": "dutch", "fr": "french", "de": "german",
                  "it": "italian", "pl": "polish", "pt": "portuguese", "es": "spanish"}
 NAMED = ("stormfront:train", "stormfront:test", "stormfront:all", "hatecheck", "checks",
-         *(f"mhc:{code}" for code in MHC_LANGUAGES))
+         *(f"mhc:{code}" for code in MHC_LANGUAGES), "annotated:train", "annotated:test", "annotated:all")
+ANNOTATIONS = Path(__file__).with_name("annotations") / "tweets.jsonl"
+TWEET_SETS = {"fifth-tribe": "fifth-tribe-isis-twitter", "radicalization-tt": "radicalization-tt"}
+TEST_ACCOUNTS = 5  # one account in five (by the hash of its pseudonym) is held out for testing
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -85,6 +90,29 @@ def multilingual_hatecheck(shared_data: Path, code: str) -> list[Example]:
                         code) for row in csv.DictReader(handle)]
 
 
+def is_test_account(dataset: str, account: str) -> bool:
+    return int(hashlib.sha256(f"{dataset}:{account}".encode()).hexdigest()[:8], 16) % TEST_ACCOUNTS == 0
+
+
+def annotated(shared_data: Path, split: str) -> list[Example]:
+    """Real tweets labelled per item under docs/annotation.md; the labels are kept here keyed by the text's
+    SHA-256, the texts in the shared data. Grouped and split by account: `test` is one account in five, so
+    no account is on both sides. The slice is the annotated kind (official_media, news, religious, ...)."""
+    labels = {row["sha256"]: row for row in map(json.loads, ANNOTATIONS.read_text(encoding="utf-8").splitlines())}
+    examples = []
+    for dataset, folder in TWEET_SETS.items():
+        with (shared_data / folder / "tweets.csv").open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                label = labels.pop(hashlib.sha256(row["text"].encode("utf-8")).hexdigest(), None)
+                if label is None or label["dataset"] != dataset:
+                    continue
+                if split != "all" and is_test_account(dataset, row["account"]) != (split == "test"):
+                    continue
+                examples.append(Example(row["text"], frozenset(label["labels"]), f"{dataset}:{row['account']}",
+                                        label["kind"], label["lang"] if label["lang"] != "und" else "en"))
+    return examples
+
+
 def load(spec: str, shared_data: Path = DEFAULT_SHARED_DATA) -> list[Example]:
     """A named dataset or a file."""
     if spec.startswith("stormfront:"):
@@ -101,6 +129,11 @@ def load(spec: str, shared_data: Path = DEFAULT_SHARED_DATA) -> list[Example]:
         return multilingual_hatecheck(shared_data, code)
     if spec == "checks":
         return check_examples()
+    if spec.startswith("annotated:"):
+        split = spec.split(":", 1)[1]
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"{spec}: the annotated tweets' splits are train, test and all")
+        return annotated(shared_data, split)
     return read_examples(Path(spec))
 
 
