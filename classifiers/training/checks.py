@@ -1,15 +1,21 @@
 """Vigil's contrastive checks, in the style of HateCheck: each functionality is a small set of templates
 that pairs a violating use of words with a non-violating use of the same words (soliciting against
 reporting, glorifying against condemning, a slogan quoted inside a denunciation, questions, negation,
-ordinary religious and political language, games and fiction). English and Russian.
+ordinary religious and political language, games and fiction).
 
-The groups and places are fictional and differ from the training templates (classifiers/training/seed.py) and
-the demo site, and the wording is written separately, so the suite measures generalisation. Run it
+The English and Russian templates below use fictional groups and places, which differ from the training
+templates (classifiers/training/seed.py) and the demo site. The regional cases (regional/<lang>.checks.jsonl:
+ru, ar, zh, fa, uz, kk, ps, ur, ky, tg) are written natively and name real groups, two per functionality,
+apart from the regional training examples. The wording is written separately, so the suite measures
+generalisation. Run it
 with `vigil evaluate --data checks`: each slice is `<lang>/<functionality>`; the quality goal is recall
 of at least 0.9 on the violating functionalities and a false-positive rate of at most 0.1 on each of
 the others.
 """
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 from classifiers.training.examples import Example
 
@@ -124,8 +130,26 @@ CHECKS: dict[str, tuple[tuple[str, ...], dict[str, list[str]]]] = {
 }
 
 
+REGIONAL = Path(__file__).with_name("regional")  # <lang>.checks.jsonl: cases written natively per language
+
+
+def regional_checks() -> list[Example]:
+    """The same functionalities written natively in the region's languages, naming real groups; each case
+    is its own text (no templates), written apart from the training examples of regional/<lang>.train.jsonl."""
+    examples = []
+    for path in sorted(REGIONAL.glob("*.checks.jsonl")):
+        for n, row in enumerate(map(json.loads, path.read_text(encoding="utf-8").splitlines())):
+            if row["functionality"] not in CHECKS:
+                raise ValueError(f"{path}: line {n + 1}: unknown functionality {row['functionality']!r}")
+            examples.append(Example(row["text"], frozenset(row["labels"]),
+                                    f"checks-{row['lang']}-{row['functionality']}-{n}",
+                                    f"{row['lang']}/{row['functionality']}", row["lang"]))
+    return examples
+
+
 def check_examples() -> list[Example]:
-    """Every template with every group of its language (places alternate): the suite as examples."""
+    """Every template with every group of its language (places alternate), then the regional cases:
+    the suite as examples."""
     examples = []
     for functionality, (labels, by_language) in CHECKS.items():
         for lang, templates in by_language.items():
@@ -136,4 +160,4 @@ def check_examples() -> list[Example]:
                     text = template.format(g=group, p=PLACES[lang][n % len(PLACES[lang])])
                     examples.append(Example(text, frozenset(labels), f"checks-{lang}-{functionality}-{t}",
                                             f"{lang}/{functionality}", lang))
-    return examples
+    return examples + regional_checks()

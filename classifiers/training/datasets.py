@@ -3,6 +3,7 @@ data directory by name.
 
 `load("stormfront:train")`, `load("hatecheck")`, `load("mhc:ar")` (Multilingual HateCheck, by language),
 `load("annotated:test")` (real tweets labelled under docs/annotation.md, split by account),
+`load("regional")` (examples written natively in the region's languages, naming real groups),
 `load("checks")` (Vigil's contrastive suite), or a JSON lines / CSV file with `text` and `labels`
 (and optionally `lang`, `slice`, `source`/`group`).
 """
@@ -13,14 +14,14 @@ import hashlib
 import json
 from pathlib import Path
 
-from classifiers.training.checks import check_examples
+from classifiers.training.checks import REGIONAL, check_examples
 from classifiers.training.examples import Example
 
 DEFAULT_SHARED_DATA = Path("../shared/data")
 MHC_LANGUAGES = {"ar": "arabic", "zh": "mandarin", "hi": "hindi", "nl": "dutch", "fr": "french", "de": "german",
                  "it": "italian", "pl": "polish", "pt": "portuguese", "es": "spanish"}
 NAMED = ("stormfront:train", "stormfront:test", "stormfront:all", "hatecheck", "checks",
-         *(f"mhc:{code}" for code in MHC_LANGUAGES), "annotated:train", "annotated:test", "annotated:all")
+         *(f"mhc:{code}" for code in MHC_LANGUAGES), "annotated:train", "annotated:test", "annotated:all", "regional")
 ANNOTATIONS = Path(__file__).with_name("annotations") / "tweets.jsonl"
 TWEET_SETS = {"fifth-tribe": "fifth-tribe-isis-twitter", "radicalization-tt": "radicalization-tt"}
 TEST_ACCOUNTS = 5  # one account in five (by the hash of its pseudonym) is held out for testing
@@ -113,6 +114,17 @@ def annotated(shared_data: Path, split: str) -> list[Example]:
     return examples
 
 
+def regional() -> list[Example]:
+    """Recruitment, propaganda and hard negatives (news, counter-speech, research, religious, political,
+    fiction) written natively per language for training; the contrastive checks have their own cases."""
+    examples = []
+    for path in sorted(REGIONAL.glob("*.train.jsonl")):
+        for n, row in enumerate(map(json.loads, path.read_text(encoding="utf-8").splitlines())):
+            examples.append(Example(row["text"], frozenset(row["labels"]), f"regional-{row['lang']}-{n}",
+                                    f"{row['lang']}/{row['slice']}", row["lang"]))
+    return examples
+
+
 def load(spec: str, shared_data: Path = DEFAULT_SHARED_DATA) -> list[Example]:
     """A named dataset or a file."""
     if spec.startswith("stormfront:"):
@@ -129,6 +141,8 @@ def load(spec: str, shared_data: Path = DEFAULT_SHARED_DATA) -> list[Example]:
         return multilingual_hatecheck(shared_data, code)
     if spec == "checks":
         return check_examples()
+    if spec == "regional":
+        return regional()
     if spec.startswith("annotated:"):
         split = spec.split(":", 1)[1]
         if split not in ("train", "test", "all"):
