@@ -39,8 +39,9 @@ def cmd_search(args) -> int:
 
 def cmd_review(args) -> int:
     settings = settings_of(args)
-    corrected = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels is not None \
-        else None  # '' is "no label"
+    corrected = None
+    if args.labels is not None:  # '' corrects the labels to none
+        corrected = [label.strip() for label in args.labels.split(",") if label.strip()]
     event = ReviewEvent(document_id=args.id, reviewer=args.reviewer, decision=args.decision,
                         corrected_labels=corrected, note=args.note)
     with open_store(settings) as store:
