@@ -29,6 +29,7 @@ class Recipe:
     description: str  # for the model card
     notes: list[str] = dataclasses.field(default_factory=list)  # what was left out or added, for the operator
     train_layers: int = 1  # encoder layers trained from the top, unless the operator says otherwise
+    encoder: str | None = None  # what it trains on (classifiers.default.resolve_encoder); None: all-MiniLM-L6-v2
 
 
 def shared_negatives(shared_data: Path, seed: int, stormfront_sample: int = 1500) -> list[Example]:
@@ -49,6 +50,19 @@ def default_recipe(shared_data: Path, seed: int) -> Recipe:
     seeds = [Example(e["text"], frozenset(e["labels"]), e["group"], e["slice"]) for e in seed_examples(seed)]
     examples = seeds + counter_speech(seeds, list(DEFAULT_LABELS), seed) + shared_negatives(shared_data, seed)
     return Recipe(examples, DEFAULT_DATA_DESCRIPTION, train_layers=3)  # as the bundled head was trained
+
+
+def multilingual_recipe(shared_data: Path, seed: int) -> Recipe:
+    """The default recipe on the multilingual encoder, with real and regional data: the annotated tweets of
+    the training accounts (annotated:test stays out) and the examples written natively in the region's
+    languages (their checks stay out). The candidate for the next default model."""
+    default = default_recipe(shared_data, seed)
+    examples = default.examples + load_all(["annotated:train", "regional"], shared_data)
+    return Recipe(examples, default.description.replace(" any language but English.", "") +
+                  " Plus the annotated tweets of the training accounts (docs/annotation.md; annotated:test held out)"
+                  " and the examples written in ru, ar, zh, fa, uz, kk, ps, ur, ky and tg"
+                  " (classifiers/training/regional/; their checks held out).",
+                  train_layers=2, encoder="multilingual-e5-small")
 
 
 def user_recipe(specs: list[str], shared_data: Path, *, exclude: list[str] | None = None,

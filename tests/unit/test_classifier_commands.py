@@ -1,6 +1,7 @@
 """`vigil predict` and `vigil evaluate` with a tiny local model."""
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -82,20 +83,28 @@ def test_export_reviews_and_uncertain_queue_commands(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, layers", [(["--default"], 3), (["--default", "--train-layers", "0"], 0),
-                                          (["--data", "d.jsonl", "--output", "out"], 1)])
+                                          (["--data", "d.jsonl", "--output", "out"], 1),
+                                          (["--recipe", "multilingual", "--output", "out", "--shared-data",
+                                            str(Path("../shared/data").resolve())], 2)])
 def test_train_uses_the_recipes_layers_unless_told(argv, layers, tmp_path, monkeypatch, capsys):
     """`vigil train --default` trains the layers the bundled head was trained with, so it reproduces it."""
+    from classifiers import default
     from classifiers.training import recipe, train
 
     calls = []
     monkeypatch.setattr(train, "train", lambda examples, **options: calls.append(options) or
                         {"version": "v", "thresholds": {}, "validation": {}})
     monkeypatch.setattr(recipe, "shared_negatives", lambda *_: [])
+    monkeypatch.setattr(default, "resolve_encoder", lambda reference, _: (f"/encoders/{reference}", str(reference)))
     (tmp_path / "d.jsonl").write_text(json.dumps({"text": "join us", "labels": ["recruitment"]}) + "\n")
     monkeypatch.chdir(tmp_path)
     assert main(["train", *argv]) == 0
     assert calls[0]["train_layers"] == layers
-    assert calls[0]["data_description"] == (recipe.DEFAULT_DATA_DESCRIPTION if "--default" in argv else "d.jsonl")
+    if "--recipe" in argv:
+        assert calls[0]["base_model"] == "/encoders/multilingual-e5-small"
+        assert "annotated" in calls[0]["data_description"]
+    else:
+        assert calls[0]["data_description"] == (recipe.DEFAULT_DATA_DESCRIPTION if "--default" in argv else "d.jsonl")
 
 
 def test_train_on_a_file_without_a_source_column_holds_out_rows(tmp_path, tiny, capsys):

@@ -16,7 +16,7 @@ from vigil.cli.common import AddCommand, settings_of
 def cmd_train(args) -> int:
     from classifiers.default import ENCODER_PACKAGE, HEAD_DIR, encoder_dir, resolve_encoder
     from classifiers.labels import DEFAULT_LABELS
-    from classifiers.training.recipe import default_recipe, user_recipe
+    from classifiers.training.recipe import default_recipe, multilingual_recipe, user_recipe
     from classifiers.training.train import train
 
     shared_data = Path(args.shared_data)
@@ -25,6 +25,14 @@ def cmd_train(args) -> int:
         options = dict(base_model=str(encoder_dir()), output=Path(args.output or HEAD_DIR),
                        labels=list(DEFAULT_LABELS), head_only=True, name="vigil-default",
                        base_model_name=ENCODER_PACKAGE)
+    elif args.recipe == "multilingual":
+        if not args.output:
+            print("vigil train: --recipe multilingual needs --output DIR", file=sys.stderr)
+            return 2
+        recipe = multilingual_recipe(shared_data, args.seed)
+        base_model, base_model_name = resolve_encoder(recipe.encoder, settings_of(args).data_dir)
+        options = dict(base_model=base_model, base_model_name=base_model_name, output=Path(args.output),
+                       labels=list(DEFAULT_LABELS), head_only=args.head_only, name="vigil-multilingual")
     else:
         if not args.data or not args.output:
             print("vigil train: give --data FILE... and --output DIR (or --default for the bundled model)",
@@ -164,6 +172,9 @@ def register(command: AddCommand) -> None:
                     "directory from_pretrained loads (or only the head). --default rebuilds the bundled model.")
     train.add_argument("--default", action="store_true", help="the bundled model's recipe (seed templates + "
                        "shared hard negatives), written to classifiers/default_model")
+    train.add_argument("--recipe", choices=["multilingual"], help="a named recipe instead of --data: multilingual "
+                       "is the default recipe on multilingual-e5-small plus the annotated tweets of the training "
+                       "accounts and the examples in the region's languages (2 layers trained)")
     train.add_argument("--shared-data", default="../shared/data", help="the public datasets (default ../shared/data)")
     train.add_argument("--data", nargs="+", help="JSON lines or CSV files with text and labels, or named sets "
                        "(stormfront:train, hatecheck, ...)")
