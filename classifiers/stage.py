@@ -10,6 +10,7 @@ import logging
 from collections import Counter
 from typing import Callable
 
+from classifiers.cache import PredictionCache
 from classifiers.model import Prediction, TextClassifier
 from classifiers.selection import SelectionFile
 from streams.runner import Output, Result, Stage
@@ -24,7 +25,7 @@ class ClassifyStage(Stage[RawDocument]):
 
     def __init__(self, classifier: TextClassifier, input_topic: str, output_topic: str,
                  shadow: TextClassifier | None = None, selection_file: SelectionFile | None = None,
-                 load: Callable[..., TextClassifier] | None = None):
+                 load: Callable[..., TextClassifier] | None = None, cache_size: int = 10_000):
         self.classifier = classifier
         self.shadow = shadow
         self.input_topic = input_topic
@@ -32,6 +33,7 @@ class ClassifyStage(Stage[RawDocument]):
         if selection_file is not None and load is None:
             raise ValueError("following a model selection file needs a load function")
         self.selection_file, self.load = selection_file, load
+        self.cache, self.shadow_cache = PredictionCache(cache_size), PredictionCache(cache_size)
         self._selection_mtime = selection_file.mtime() if selection_file else None
 
     def refresh(self, stats: Counter) -> None:
@@ -64,8 +66,11 @@ class ClassifyStage(Stage[RawDocument]):
     def process(self, items: list[RawDocument], stats: Counter) -> list[Result]:
         self.refresh(stats)
         texts, langs = [doc.text for doc in items], [doc.lang for doc in items]
-        predictions = self.classifier.predict(texts, langs=langs)
-        shadows = self.shadow.predict(texts, explain=False, langs=langs) if self.shadow else [None] * len(items)
+        predictions, hits = self.cache.predict(self.classifier, texts, langs)
+        stats["cache_hits"] += hits
+        shadows: list[Prediction | None] = [None] * len(items)
+        if self.shadow is not None:
+            shadows = list(self.shadow_cache.predict(self.shadow, texts, langs, explain=False)[0])
         results = []
         for doc, prediction, shadow_prediction in zip(items, predictions, shadows):
             classified = ClassifiedDocument(

@@ -103,6 +103,9 @@ class ClassifierSettings(Section):
     quantize: Literal["none", "int8"] = Field("none", description="Dynamic int8: about 3x faster on CPU; moves "
                                               "borderline scores (see classifiers/runtimes.py); the model version "
                                               "records the variant.")
+    cache_size: int = Field(10_000, ge=0, description="Predictions kept by exact text, per model and thresholds "
+                            "version and language: unchanged pages and texts repeated across pages are scored "
+                            "once. 0: off.")
     onnx_cache_dir: Path | None = Field(None, description="Where ONNX exports are kept (default: beside the model, "
                                         "or data_dir/onnx for hub ids).")
 

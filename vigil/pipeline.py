@@ -54,7 +54,8 @@ def classify_runner(settings: VigilSettings, transport: Transport,
     stage = ClassifyStage(
         load_classifier(settings, active), settings.topics.raw, settings.topics.classified,
         shadow=load_classifier(settings, shadow, thresholds=False) if shadow else None, selection_file=selection_file,
-        load=lambda reference, **options: load_classifier(settings, reference, strict=False, **options))
+        load=lambda reference, **options: load_classifier(settings, reference, strict=False, **options),
+        cache_size=settings.classifier.cache_size)
     return StageRunner(stage, transport.consumer([stage.input_topic], f"{settings.stage.group_prefix}-classify"),
                        transport.producer(), settings.topics.dlq, settings.stage, stop)
 
