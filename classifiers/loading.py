@@ -26,8 +26,13 @@ def load_classifier(settings: VigilSettings, reference: str, thresholds: bool = 
                     strict: bool = True) -> TextClassifier:
     """A classifier for a model reference, with the thresholds file if one is configured (strict: fail
     when it does not fit this model; else keep the model's own thresholds)."""
-    classifier = TextClassifier.from_pretrained(resolve_model(reference, settings.data_dir), settings.classifier,
-                                                data_dir=settings.data_dir)
+    try:
+        classifier = TextClassifier.from_pretrained(resolve_model(reference, settings.data_dir), settings.classifier,
+                                                    data_dir=settings.data_dir)
+    except (OSError, ValueError) as exc:  # transformers' words for a missing directory or an unknown hub id
+        raise ConfigError(f"classifier.model {reference!r} does not load ({exc.__class__.__name__}: "
+                          f"{str(exc).splitlines()[0]}); give a model directory, a Hugging Face id or 'default'") \
+            from None
     classifier.reference = reference
     if thresholds and settings.classifier.thresholds_file:
         try:

@@ -7,14 +7,11 @@ from typing import Iterable, TextIO
 from classifiers.model import TextClassifier
 
 
-class InputError(ValueError):
-    """A line of the input that is not a JSON object with `id` and a string `text`; names the line."""
-
-
-def predict_jsonl(classifier: TextClassifier, lines: Iterable[str], sink: TextIO, batch_size: int = 64) -> None:
-    """Score the texts in batches, writing one JSON line per input line (blank lines skipped) and
-    flushing after each batch. A bad line raises InputError."""
+def predict_jsonl(classifier: TextClassifier, lines: Iterable[str], sink: TextIO, batch_size: int = 64) -> list[str]:
+    """Score the texts in batches, writing one JSON line per good input line (blank lines skipped) and
+    flushing after each batch. Returns what was wrong with each bad line, which is skipped."""
     batch: list[dict] = []
+    problems: list[str] = []
 
     def flush() -> None:
         for row, prediction in zip(batch, classifier.predict([row["text"] for row in batch])):
@@ -32,8 +29,10 @@ def predict_jsonl(classifier: TextClassifier, lines: Iterable[str], sink: TextIO
             if not isinstance(row, dict) or not isinstance(row.get("text"), str) or "id" not in row:
                 raise ValueError("needs `id` and a string `text`")
         except ValueError as exc:
-            raise InputError(f"line {n}: {exc}") from None
+            problems.append(f"line {n}: {exc}")
+            continue
         batch.append(row)
         if len(batch) >= batch_size:
             flush()
     flush()
+    return problems

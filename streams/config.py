@@ -9,6 +9,7 @@ Any other `VIGIL_KAFKA_<NAME>` is a kafka-python client setting under its own na
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,6 +51,13 @@ class KafkaSettings(Section):
 
 class ElasticsearchSettings(Section):
     url: str | None = Field(None, description="Elasticsearch URL. Unset: the embedded SQLite store.")
+
+    @field_validator("url")
+    @classmethod
+    def _an_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL, like http://localhost:9200")
+        return value
     plain_json: bool = Field(
         False, description="Send plain application/json instead of versioned media types (OpenSearch, proxies, "
         "test servers)."
@@ -160,7 +168,14 @@ class AlertSettings(Section):
 
 class VigilSettings(Section):
     data_dir: Path = Field(Path(".vigil"), description="Embedded log, embedded store, built models, keys.")
-    log_level: str = Field("INFO", description="Python logging level.")
+    log_level: str = Field("INFO", description="Python logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _a_logging_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"{value!r} is not a logging level (DEBUG, INFO, WARNING, ERROR or CRITICAL)")
+        return value
     topics: TopicSettings = Field(default_factory=TopicSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
@@ -252,10 +267,14 @@ def read_yaml_mapping(path: Path, what: str, hint: str) -> dict[str, Any]:
     """A YAML file whose top level is a mapping; ConfigError names the file and what is wrong."""
     if not path.exists():
         raise ConfigError(f"{what} {path} does not exist ({hint})")
+    if path.is_dir():
+        raise ConfigError(f"{what} {path} is a folder, not a file ({hint})")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping")
     return data

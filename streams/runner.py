@@ -106,12 +106,16 @@ class StageRunner(Generic[S]):
         valid: list[tuple[Record, Message]] = []
         dead: list[tuple[Record, str, int]] = []
         for record in records:
+            if record.value is None:
+                dead.append((record, "invalid message: a tombstone (a record with no value); stages take documents",
+                             1))
+                continue
             try:
                 valid.append((record, self.stage.input_schema.from_bytes(record.value)))
             except MessageError as exc:
                 dead.append((record, f"invalid message: {exc}", 1))
 
-        results = self._retrying("process", lambda: self.stage.process([m for _, m in valid], self.stats))
+        results = self._process([m for _, m in valid])
         if results is None:
             return False
         outputs: list[Output] = []
@@ -120,7 +124,7 @@ class StageRunner(Generic[S]):
             while result.error is not None and attempts < self.settings.max_attempts:
                 attempts += 1
                 self.stats["item_retries"] += 1
-                retried = self._retrying("process", lambda: self.stage.process([message], self.stats))
+                retried = self._process([message])
                 if retried is None:
                     return False
                 result = retried[0]
@@ -149,6 +153,26 @@ class StageRunner(Generic[S]):
             log.warning("%s: dead-lettered %s[%d]@%d: %s", self.stage.name, record.topic, record.partition,
                         record.offset, error)
         return True
+
+    def _process(self, messages: list[Message]) -> list[Result] | None:
+        """The stage's results, retried while it is transiently down (None: stopped meanwhile). Any other
+        exception is one message's fault: the batch is processed again one message at a time, and a message
+        that raises gets the exception as its error (retried, then dead-lettered), so the stage goes on."""
+        try:
+            return self._retrying("process", lambda: self.stage.process(messages, self.stats))
+        except Exception as exc:  # a bug or a message no stage can take: never a reason to stop the stage
+            if len(messages) == 1:
+                return [Result(error=exc)]
+            log.warning("%s: a batch of %d failed (%s: %s); processing its messages one by one", self.stage.name,
+                        len(messages), type(exc).__name__, exc)
+            self.stats["batches_split"] += 1
+            results: list[Result] = []
+            for message in messages:
+                one = self._process([message])
+                if one is None:
+                    return None
+                results.extend(one)
+            return results
 
     def _retrying(self, what: str, action):
         """Run action until it succeeds, backing off on TransientError; None if stopped meanwhile."""

@@ -79,7 +79,7 @@ class ArchiveRef(BaseModel):
 
 class RawDocument(Message):
     schema_: Literal["vigil.raw/1"] = Field("vigil.raw/1", alias="schema")
-    id: str = Field(min_length=8, max_length=64)
+    id: str = Field(pattern=r"^[0-9a-f]{32}$", description="document_id(canonical URL, text hash): 32 hex digits")
     url: str = Field(min_length=1)
     canonical_url: str = Field(min_length=1)
     source: str = Field(min_length=1)
@@ -202,7 +202,8 @@ class DeadLetter(Message):
         return base64.b64decode(self.original_b64)
 
     @classmethod
-    def of(cls, original: bytes, *, topic: str, stage: str, error: str, attempts: int,
+    def of(cls, original: bytes | None, *, topic: str, stage: str, error: str, attempts: int,
            partition: int | None = None, offset: int | None = None) -> "DeadLetter":
-        return cls(original_b64=base64.b64encode(original).decode("ascii"), topic=topic, partition=partition,
+        """original None: a Kafka tombstone (a record with no value), kept as no bytes."""
+        return cls(original_b64=base64.b64encode(original or b"").decode("ascii"), topic=topic, partition=partition,
                    offset=offset, stage=stage, error=error, attempts=attempts)

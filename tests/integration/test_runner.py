@@ -1,9 +1,11 @@
 """The stage runner on both transports: poison messages, transient failures, crashes, shutdown."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
+from kafka import KafkaProducer
 
 from streams.errors import TransientError
 from streams.runner import Output, Result, Stage, StageRunner
@@ -19,10 +21,11 @@ class EchoStage(Stage[RawDocument]):
     name = "echo"
     input_schema = RawDocument
 
-    def __init__(self, input_topic, output_topic, transient_failures=0, bad_title=None):
+    def __init__(self, input_topic, output_topic, transient_failures=0, bad_title=None, crash_title=None):
         self.input_topic, self.output_topic = input_topic, output_topic
         self.transient_failures = transient_failures
         self.bad_title = bad_title
+        self.crash_title = crash_title  # a message that makes process() raise, as a bug would
         self.calls = 0
 
     def process(self, items, stats: Counter):
@@ -30,6 +33,8 @@ class EchoStage(Stage[RawDocument]):
         if self.transient_failures:
             self.transient_failures -= 1
             raise TransientError("index down")
+        if any(doc.title == self.crash_title for doc in items):
+            "\u00e9".encode("ascii")  # UnicodeEncodeError, as classify once raised on a non-ASCII id
         return [Result(error=ValueError("cannot handle this one")) if doc.title == self.bad_title
                 else Result(outputs=[Output(self.output_topic, doc.title.encode(), doc.id.encode())]) for doc in items]
 
@@ -109,3 +114,34 @@ def test_stop_during_an_outage_commits_nothing_and_the_batch_is_redelivered(tran
     assert runner.stats["processed"] == 0
     healthy = EchoStage(t.raw, t.classified)
     assert runner_for(healthy, transport, backend_settings).run(until_drained=True)["processed"] == 1
+
+
+def test_a_message_that_makes_the_stage_raise_is_dead_lettered_and_the_stage_goes_on(transport, backend_settings):
+    t = backend_settings.topics
+    docs = [raw_document(f"https://e.org/{i}", f"text {i}", title=f"t{i}") for i in range(5)]
+    publish(transport, t.raw, [d.to_bytes() for d in docs])
+    stats = runner_for(EchoStage(t.raw, t.classified, crash_title="t2"), transport, backend_settings).run(
+        until_drained=True)
+    assert stats["processed"] == 4 and stats["dead_lettered"] == 1 and stats["batches_split"] >= 1
+    assert sorted(r.value for r in drain(transport, t.classified, expected=4)) == [b"t0", b"t1", b"t3", b"t4"]
+    [letter] = [DeadLetter.from_bytes(r.value) for r in drain(transport, t.dlq, expected=1)]
+    assert letter.error.startswith("UnicodeEncodeError") and letter.attempts == backend_settings.stage.max_attempts
+    assert RawDocument.from_bytes(letter.original).title == "t2"
+
+
+def test_ids_that_are_not_content_derived_and_tombstones_are_dead_lettered(transport, backend_settings):
+    t = backend_settings.topics
+    good = raw_document("https://e.org/ok", "fine", title="ok")
+    foreign = good.model_dump(mode="json", by_alias=True) | {"id": "ид-документа-0123456789abcdef01234"}
+    publish(transport, t.raw, [good.to_bytes(), json.dumps(foreign).encode()])
+    if backend_settings.kafka.bootstrap:  # only Kafka has records without a value
+        producer = KafkaProducer(bootstrap_servers=backend_settings.kafka.bootstrap)
+        producer.send(t.raw, value=None, key=b"gone")
+        producer.flush()
+        producer.close()
+    stats = runner_for(EchoStage(t.raw, t.classified), transport, backend_settings).run(until_drained=True)
+    tombstones = 1 if backend_settings.kafka.bootstrap else 0
+    assert stats["processed"] == 1 and stats["dead_lettered"] == 1 + tombstones
+    letters = [DeadLetter.from_bytes(r.value) for r in drain(transport, t.dlq, expected=1 + tombstones)]
+    assert any("id: String should match pattern" in letter.error for letter in letters)
+    assert sum("tombstone" in letter.error and letter.original == b"" for letter in letters) == tombstones

@@ -30,9 +30,11 @@ def test_predict_reads_and_writes_json_lines(tmp_path, tiny, monkeypatch, capsys
 
 def test_predict_names_the_bad_line(tmp_path, tiny, capsys):
     path = tmp_path / "in.jsonl"
-    path.write_text('{"id": 1, "text": "fine"}\n{"text": "no id"}\n')
-    assert main(["predict", "--model", tiny, "--input", str(path), "--output", str(tmp_path / "out.jsonl")]) == 2
-    assert "line 2" in capsys.readouterr().err
+    path.write_text('{"id": 1, "text": "fine"}\n{"text": "no id"}\nnot json\n{"id": 4, "text": "also fine"}\n')
+    assert main(["predict", "--model", tiny, "--input", str(path), "--output", str(tmp_path / "out.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert "skipped line 2: needs `id`" in err and "skipped line 3" in err
+    assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == [1, 4]
 
 
 def test_evaluate_writes_a_report_and_gates_a_release(tmp_path, tiny, capsys):

@@ -5,7 +5,10 @@ commands here; a handler parses its arguments, calls one library function and pr
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from pydantic import ValidationError
 
 from streams.config import ConfigError
 from streams.errors import TransientError
@@ -50,3 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vigil: {exc}\nIs the server running and reachable? Check VIGIL_KAFKA_BOOTSTRAP / "
               "VIGIL_ELASTICSEARCH_URL (`vigil config` shows what is in effect).", file=sys.stderr)
         return 3
+    except ValidationError as exc:  # a value given on the command line that a message or record cannot hold
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"vigil {args.command}: {problems}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader went away (`vigil search | head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # a file or folder that cannot be read or written: say which
+        print(f"vigil {args.command}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+              + " (check the path and its permissions)", file=sys.stderr)
+        return 1

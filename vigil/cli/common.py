@@ -37,6 +37,17 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
+def probability(text: str) -> float:
+    """A share, a score or a probability: from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
+    return value
+
+
 def iso_date(text: str) -> datetime:
     try:
         return datetime.fromisoformat(text)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from classifiers.selection import ACTIVE, SelectionFile
-from vigil.cli.common import AddCommand, settings_of
+from vigil.cli.common import AddCommand, probability, settings_of
 
 
 def cmd_train(args) -> int:
@@ -64,18 +64,16 @@ def _classifier(args, settings, thresholds: bool = True):
 
 
 def cmd_predict(args) -> int:
-    from classifiers.predict import InputError, predict_jsonl
+    from classifiers.predict import predict_jsonl
 
     classifier = _classifier(args, settings_of(args))
     with contextlib.ExitStack() as files:  # closes what it opened, never stdin or stdout
         lines = sys.stdin if args.input == "-" else files.enter_context(open(args.input, encoding="utf-8"))
         sink = sys.stdout if args.output == "-" else files.enter_context(open(args.output, "w", encoding="utf-8"))
-        try:
-            predict_jsonl(classifier, lines, sink, args.batch)
-        except InputError as exc:
-            print(f"vigil predict: {exc}", file=sys.stderr)
-            return 2
-    return 0
+        problems = predict_jsonl(classifier, lines, sink, args.batch)
+    for problem in problems:
+        print(f"vigil predict: skipped {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_evaluate(args) -> int:
@@ -228,7 +226,7 @@ def register(command: AddCommand) -> None:
     thresholds.add_argument("--model", help="model directory or Hugging Face id (default: classifier.model)")
     thresholds.add_argument("--data", nargs="+", required=True, help="labelled files or named sets")
     goal = thresholds.add_mutually_exclusive_group(required=True)
-    goal.add_argument("--precision", type=float, help="target precision, e.g. 0.9")
+    goal.add_argument("--precision", type=probability, help="target precision, e.g. 0.9")
     goal.add_argument("--flags-per-day", type=float, help="reviewer budget (needs --documents-per-day)")
     thresholds.add_argument("--documents-per-day", type=float, help="documents the crawlers bring in a day")
     thresholds.add_argument("--per-language", action="store_true", help="thresholds per language with enough data")

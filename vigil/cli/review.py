@@ -10,7 +10,7 @@ from streams.reviews import UnknownDocument, UnknownLabels, record_review
 from streams.schemas import Decision, ReviewEvent
 from streams.stores import SearchQuery, open_store
 from streams.stores.base import REVIEW_STATUSES
-from vigil.cli.common import AddCommand, iso_date, settings_of
+from vigil.cli.common import AddCommand, iso_date, probability, settings_of
 
 
 def cmd_search(args) -> int:
@@ -83,7 +83,7 @@ def register(command: AddCommand) -> None:
     search.add_argument("query", nargs="*", help="words that must all appear")
     search.add_argument("--label", help="only documents flagged with this label")
     search.add_argument("--flagged", action="store_true", help="only flagged documents")
-    search.add_argument("--min-score", type=float, help="minimum score (of --label if given, else the highest)")
+    search.add_argument("--min-score", type=probability, help="minimum score (of --label if given, else the highest)")
     search.add_argument("--source", help="source id")
     search.add_argument("--lang", help="language code, e.g. en, ru, ar")
     search.add_argument("--since", type=iso_date, help="fetched at or after (ISO date/time)")
@@ -106,7 +106,8 @@ def register(command: AddCommand) -> None:
                      "(train.jsonl) and a frozen evaluation set (frozen-eval.jsonl, chosen by document id, never "
                      "trained on).")
     export.add_argument("--output", required=True, help="directory to write")
-    export.add_argument("--frozen-share", type=float, default=0.2, help="share of documents frozen for evaluation")
+    export.add_argument("--frozen-share", type=probability, default=0.2,
+                        help="share of documents frozen for evaluation (0 to 1, default 0.2)")
 
     alerts = command("alerts", cmd_alerts, "List recent flag-rate alerts (a source or label whose flag rate jumped "
                      "above its baseline; thresholds in the alerts settings).")
