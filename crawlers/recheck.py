@@ -109,8 +109,9 @@ class Rechecker:
 
 def private_sources(sources_file: Path) -> set[str]:
     """The sources that allow private addresses (local test sites); none when there is no sources file."""
-    return {s.id for s in load_sources(sources_file).values() if s.allow_private_addresses} \
-        if sources_file.exists() else set()
+    if not sources_file.exists():
+        return set()
+    return {s.id for s in load_sources(sources_file).values() if s.allow_private_addresses}
 
 
 def recheck_flagged(store, rechecker: Rechecker, checked_before, limit: int, allow_private: set[str]) -> dict:

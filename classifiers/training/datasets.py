@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from classifiers.training.checks import REGIONAL, check_examples
@@ -91,27 +92,31 @@ def multilingual_hatecheck(shared_data: Path, code: str) -> list[Example]:
                         code) for row in csv.DictReader(handle)]
 
 
-def is_test_account(dataset: str, account: str) -> bool:
-    return int(hashlib.sha256(f"{dataset}:{account}".encode()).hexdigest()[:8], 16) % TEST_ACCOUNTS == 0
+def is_test_account(group: str) -> bool:
+    """Whether an account (the group `<dataset>:<pseudonym>`) is held out for testing."""
+    return int(hashlib.sha256(group.encode()).hexdigest()[:8], 16) % TEST_ACCOUNTS == 0
 
 
-def annotated(shared_data: Path, split: str) -> list[Example]:
-    """Real tweets labelled per item under docs/annotation.md; the labels are kept here keyed by the text's
-    SHA-256, the texts in the shared data. Grouped and split by account: `test` is one account in five, so
-    no account is on both sides. The slice is the annotated kind (official_media, news, religious, ...)."""
+@lru_cache(maxsize=2)
+def _annotated(shared_data: Path) -> tuple[Example, ...]:
+    """Every annotation joined with its text, read once a process (the join hashes 42k tweets)."""
     labels = {row["sha256"]: row for row in map(json.loads, ANNOTATIONS.read_text(encoding="utf-8").splitlines())}
     examples = []
     for dataset, folder in TWEET_SETS.items():
         with (shared_data / folder / "tweets.csv").open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 label = labels.pop(hashlib.sha256(row["text"].encode("utf-8")).hexdigest(), None)
-                if label is None or label["dataset"] != dataset:
-                    continue
-                if split != "all" and is_test_account(dataset, row["account"]) != (split == "test"):
-                    continue
-                examples.append(Example(row["text"], frozenset(label["labels"]), f"{dataset}:{row['account']}",
-                                        label["kind"], label["lang"] if label["lang"] != "und" else "en"))
-    return examples
+                if label is not None and label["dataset"] == dataset:
+                    examples.append(Example(row["text"], frozenset(label["labels"]), f"{dataset}:{row['account']}",
+                                            label["kind"], label["lang"] if label["lang"] != "und" else "en"))
+    return tuple(examples)
+
+
+def annotated(shared_data: Path, split: str) -> list[Example]:
+    """Real tweets labelled per item under docs/annotation.md; the labels are kept here keyed by the text's
+    SHA-256, the texts in the shared data. Grouped and split by account: `test` is one account in five, so
+    no account is on both sides. The slice is the annotated kind (official_media, news, religious, ...)."""
+    return [e for e in _annotated(Path(shared_data)) if split == "all" or is_test_account(e.group) == (split == "test")]
 
 
 def regional() -> list[Example]:

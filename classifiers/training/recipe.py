@@ -14,13 +14,14 @@ from classifiers.training.datasets import hatecheck_rows, load_all, read_example
 from classifiers.training.examples import Example
 from classifiers.training.seed import seed_examples
 
-DEFAULT_DATA_DESCRIPTION = (
+SEED_DATA = (
     "Vigil's contrastive seed templates (classifiers/training/seed.py: recruitment, propaganda, news, "
     "counter-speech, research, ordinary speech); the seed positives quoted or referred to inside condemnations, "
     "and negated hostility (classifiers/training/augment.py); hard negatives from shared data: HateCheck "
-    "non-hateful cases and 1,500 Stormfront noHate sentences. Not trained on: any real terrorist material, "
-    "Vigil's contrastive checks (classifiers/training/checks.py), HateCheck's hateful cases, any language but "
-    "English.")
+    "non-hateful cases and 1,500 Stormfront noHate sentences.")
+NOT_TRAINED_ON = ("Vigil's contrastive checks (classifiers/training/checks.py)", "HateCheck's hateful cases")
+DEFAULT_DATA_DESCRIPTION = (f"{SEED_DATA} Not trained on: any real terrorist material, {', '.join(NOT_TRAINED_ON)}, "
+                            "any language but English.")
 
 
 @dataclass
@@ -58,10 +59,9 @@ def multilingual_recipe(shared_data: Path, seed: int) -> Recipe:
     languages (their checks stay out). The candidate for the next default model."""
     default = default_recipe(shared_data, seed)
     examples = default.examples + load_all(["annotated:train", "regional"], shared_data)
-    return Recipe(examples, default.description.replace(" any language but English.", "") +
-                  " Plus the annotated tweets of the training accounts (docs/annotation.md; annotated:test held out)"
-                  " and the examples written in ru, ar, zh, fa, uz, kk, ps, ur, ky and tg"
-                  " (classifiers/training/regional/; their checks held out).",
+    return Recipe(examples, f"{SEED_DATA} The annotated tweets of the training accounts (docs/annotation.md), and "
+                  "the examples written in ru, ar, zh, fa, uz, kk, ps, ur, ky and tg (classifiers/training/regional/)."
+                  f" Not trained on: the annotated tweets of the test accounts, {', '.join(NOT_TRAINED_ON)}.",
                   train_layers=2, encoder="multilingual-e5-small")
 
 

@@ -61,6 +61,6 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except OSError as exc:  # a file or folder that cannot be read or written: say which
-        print(f"vigil {args.command}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
-              + " (check the path and its permissions)", file=sys.stderr)
+        detail = f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)
+        print(f"vigil {args.command}: {detail} (check the path and its permissions)", file=sys.stderr)
         return 1

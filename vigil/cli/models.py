@@ -14,7 +14,7 @@ from vigil.cli.common import AddCommand, probability, settings_of
 
 
 def cmd_train(args) -> int:
-    from classifiers.default import ENCODER_PACKAGE, HEAD_DIR, encoder_dir, resolve_encoder
+    from classifiers.default import HEAD_DIR, resolve_encoder
     from classifiers.labels import DEFAULT_LABELS
     from classifiers.training.recipe import default_recipe, multilingual_recipe, user_recipe
     from classifiers.training.train import train
@@ -22,17 +22,17 @@ def cmd_train(args) -> int:
     shared_data = Path(args.shared_data)
     if args.default:
         recipe = default_recipe(shared_data, args.seed)
-        options = dict(base_model=str(encoder_dir()), output=Path(args.output or HEAD_DIR),
-                       labels=list(DEFAULT_LABELS), head_only=True, name="vigil-default",
-                       base_model_name=ENCODER_PACKAGE)
+        encoder = recipe.encoder
+        options = dict(output=Path(args.output or HEAD_DIR), labels=list(DEFAULT_LABELS), head_only=True,
+                       name="vigil-default")
     elif args.recipe == "multilingual":
         if not args.output:
             print("vigil train: --recipe multilingual needs --output DIR", file=sys.stderr)
             return 2
         recipe = multilingual_recipe(shared_data, args.seed)
-        base_model, base_model_name = resolve_encoder(recipe.encoder, settings_of(args).data_dir)
-        options = dict(base_model=base_model, base_model_name=base_model_name, output=Path(args.output),
-                       labels=list(DEFAULT_LABELS), head_only=args.head_only, name="vigil-multilingual")
+        encoder = recipe.encoder
+        options = dict(output=Path(args.output), labels=list(DEFAULT_LABELS), head_only=args.head_only,
+                       name="vigil-multilingual")
     else:
         if not args.data or not args.output:
             print("vigil train: give --data FILE... and --output DIR (or --default for the bundled model)",
@@ -43,11 +43,12 @@ def cmd_train(args) -> int:
                              augment_counter_speech=args.augment_counter_speech, labels=labels, seed=args.seed)
         for note in recipe.notes:
             print(f"vigil train: {note}", file=sys.stderr)
-        base_model, base_model_name = resolve_encoder(args.base_model, settings_of(args).data_dir)
-        options = dict(base_model=base_model, base_model_name=base_model_name, output=Path(args.output),
-                       labels=labels, head_only=args.head_only, name=args.name)
+        encoder = args.base_model
+        options = dict(output=Path(args.output), labels=labels, head_only=args.head_only, name=args.name)
+    base_model, base_model_name = resolve_encoder(encoder, settings_of(args).data_dir)
     try:
-        meta = train(recipe.examples, seed=args.seed, data_description=recipe.description,
+        meta = train(recipe.examples, base_model=base_model, base_model_name=base_model_name, seed=args.seed,
+                     data_description=recipe.description,
                      train_layers=recipe.train_layers if args.train_layers is None else args.train_layers, **options)
     except ValueError as exc:  # the data cannot train this model: say why
         print(f"vigil train: {exc}", file=sys.stderr)
