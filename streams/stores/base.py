@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from streams.closing import Closing
 from streams.schemas import ClassifiedDocument, Decision, ReviewEvent, utcnow
+from streams.stores.query import TextQuery, parse_query
 
 REVIEW_STATUSES = ("unreviewed", *(decision.value for decision in Decision))
 
@@ -48,7 +49,7 @@ def review_fields(event: ReviewEvent) -> dict:
 
 @dataclass
 class SearchQuery:
-    text: str | None = None
+    text: str | None = None  # in the language of streams.stores.query.SYNTAX
     label: str | None = None
     flagged: bool | None = None
     min_score: float | None = None  # on `label`'s score when a label is given, else on the highest score
@@ -65,6 +66,11 @@ class SearchQuery:
     def __post_init__(self):
         if self.review_status is not None and self.review_status not in REVIEW_STATUSES:
             raise ValueError(f"review status must be one of {', '.join(REVIEW_STATUSES)}, got {self.review_status!r}")
+
+    @property
+    def text_query(self) -> TextQuery:
+        """The text as every store reads it: one parser, so that the stores cannot disagree on syntax."""
+        return parse_query(self.text)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from streams.errors import RejectedError, TransientError
 from streams.schemas import ClassifiedDocument, ReviewEvent
 from streams.stores.base import Hit, SearchQuery, SearchResult, Store, review_fields, to_index_document
 from streams.stores.elastic_layout import DEFAULT_DIRECTORY, RETENTION_CLASSES, Layout
+from streams.stores.query import Term, TextQuery
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,24 @@ LANGUAGE_FIELDS = ("en", "ru", "ar", "fa", "zh")
 TEXT_FIELDS = ["title^2", *(f"title.{lang}^2" for lang in LANGUAGE_FIELDS),
                "text", *(f"text.{lang}" for lang in LANGUAGE_FIELDS)]
 _VERSIONED = re.compile(r"application/vnd\.elasticsearch\+([a-z-]+)\s*;\s*compatible-with=\d+")
+
+
+def phrase_query(term: Term) -> dict:
+    """The term as a phrase on every text field, each analyzing it as it analyzed the documents
+    (a phrase of one word is that word)."""
+    return {"multi_match": {"query": term.text, "fields": TEXT_FIELDS,
+                            "type": "phrase_prefix" if term.prefix else "phrase"}}
+
+
+def bool_query(text: TextQuery) -> dict:
+    """The parsed query as bool clauses; match queries never parse their text, so nothing in it is syntax."""
+    def any_of(group: tuple[Term, ...]) -> dict:
+        if len(group) == 1:
+            return phrase_query(group[0])
+        return {"bool": {"should": [phrase_query(term) for term in group], "minimum_should_match": 1}}
+
+    return {"bool": {"must": [any_of(group) for group in text.required],
+                     "must_not": [phrase_query(term) for term in text.excluded]}}
 
 
 class PlainJsonNode(Urllib3HttpNode):
@@ -266,9 +285,9 @@ class ElasticsearchStore(Store):
     def _search(self, query: SearchQuery) -> SearchResult:
         must: list[dict] = []
         filters: list[dict] = []
-        if query.text:
-            must.append({"simple_query_string": {"query": query.text, "fields": TEXT_FIELDS,
-                                                 "default_operator": "and"}})
+        text = query.text_query
+        if text.has_words:
+            must.append(bool_query(text))
         if query.label:
             filters.append({"term": {"labels": query.label}})
         if query.min_score is not None:
@@ -288,7 +307,7 @@ class ElasticsearchStore(Store):
             filters.append({"range": {"fetched_at": bounds}})
         if query.review_status:
             filters.append({"term": {"review.status": query.review_status}})
-        sort = ["_score"] if query.text else [{"max_score": "desc"}, {"fetched_at": "desc"}]
+        sort = ["_score"] if text.required else [{"max_score": "desc"}, {"fetched_at": "desc"}]
         result = self._call("search", lambda: self.client.search(
             index=self.alias, query={"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
             sort=sort, size=query.limit, track_total_hits=True,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from streams import sqlite_db
 from streams.schemas import ClassifiedDocument, ReviewEvent
 from streams.stores.base import Hit, SearchQuery, SearchResult, Store, review_fields, to_index_document
+from streams.stores.query import Term
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -23,13 +23,20 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fulltext USING fts5(
     id UNINDEXED, title, text, tokenize = 'porter unicode61 remove_diacritics 2');
 """
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+
+def fts_phrase(term: Term) -> str:
+    """An FTS5 string: the tokenizer splits it as it split the documents, and nothing in it is syntax
+    (AND, NEAR, column:, ^ and * are text inside the quotes; a quote is doubled)."""
+    quoted = '"' + term.text.replace('"', '""') + '"'
+    return quoted + "*" if term.prefix else quoted
 
 
-def fts_query(text: str) -> str:
-    """All words must match, like simple_query_string with default_operator AND; quoting defuses syntax."""
-    words = _WORD.findall(text)
-    return " AND ".join(f'"{w}"' for w in words)
+def fts_any(terms: tuple[Term, ...]) -> str:
+    return " OR ".join(fts_phrase(term) for term in terms)
+
+
+def fts_all(groups: tuple[tuple[Term, ...], ...]) -> str:
+    return " AND ".join(f"({fts_any(group)})" for group in groups)
 
 
 class SqliteStore(Store):
@@ -122,12 +129,16 @@ class SqliteStore(Store):
         join_params: list[object] = []
         order = "d.max_score DESC, d.fetched_at DESC"
         snippet = "''"
-        if query.text and fts_query(query.text):
+        text = query.text_query
+        if text.required:
             joins += " JOIN fulltext f ON f.id = d.id"
             where.append("fulltext MATCH ?")
-            params.append(fts_query(query.text))
+            params.append(fts_all(text.required))
             order = "bm25(fulltext)"
             snippet = "snippet(fulltext, 2, '**', '**', ' … ', 16)"
+        if text.excluded:  # FTS5's NOT needs something on its left; a subquery works with or without
+            where.append("d.id NOT IN (SELECT id FROM fulltext WHERE fulltext MATCH ?)")
+            params.append(fts_any(text.excluded))
         if query.label:
             joins += " JOIN scores s ON s.id = d.id AND s.label = ?"
             join_params.append(query.label)

@@ -6,17 +6,25 @@ from datetime import timedelta
 
 import pytest
 
-from streams.schemas import Decision, ReviewEvent
+from streams.schemas import ClassifiedDocument, Decision, ReviewEvent
 from streams.stores import SearchQuery, open_store
 from tests.factories import BASE_TIME, classified, raw_document
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def store(store_settings):
+def open_with(store_settings, documents: dict[str, ClassifiedDocument]):
+    """A store set up with these documents indexed; `store.ids` maps their names to ids."""
     store = open_store(store_settings)
     store.setup()
+    assert store.upsert(list(documents.values())) == [None] * len(documents)
+    store.refresh()
+    store.ids = {name: doc.document.id for name, doc in documents.items()}
+    return store
+
+
+@pytest.fixture
+def store(store_settings):
     recruit = raw_document("https://forum.example/t/1",
                            "Join the brigade now and travel to the camp. We need fighters.", title="Call to join",
                            source="forum", minutes=0)
@@ -27,15 +35,12 @@ def store(store_settings):
                         source="news", minutes=20)
     russian = raw_document("https://ru.example/a", "Вступайте в наши ряды, братья, нам нужны бойцы.",
                            title="Призыв", source="forum", lang="ru", minutes=30)
-    docs = [
-        classified(recruit, {"recruitment": 0.97, "propaganda": 0.40}),
-        classified(praise, {"recruitment": 0.10, "propaganda": 0.88}),
-        classified(news, {"recruitment": 0.05, "propaganda": 0.12}),
-        classified(russian, {"recruitment": 0.71, "propaganda": 0.30}),
-    ]
-    assert store.upsert(docs) == [None] * 4
-    store.refresh()
-    store.ids = {"recruit": recruit.id, "praise": praise.id, "news": news.id, "russian": russian.id}
+    store = open_with(store_settings, {
+        "recruit": classified(recruit, {"recruitment": 0.97, "propaganda": 0.40}),
+        "praise": classified(praise, {"recruitment": 0.10, "propaganda": 0.88}),
+        "news": classified(news, {"recruitment": 0.05, "propaganda": 0.12}),
+        "russian": classified(russian, {"recruitment": 0.71, "propaganda": 0.30}),
+    })
     yield store
     store.close()
 
@@ -68,6 +73,117 @@ def test_hits_carry_what_analysts_need(store):
     assert hit.flagged and hit.labels == ["recruitment"] and hit.scores["recruitment"] == pytest.approx(0.97)
     assert hit.review_status == "unreviewed" and hit.model_version == "test-1"
     assert hit.evidence and hit.evidence[0]["label"] == "recruitment"
+
+
+@pytest.fixture
+def search_store(store_settings):
+    """Documents for the query language: English, Russian, Arabic, Chinese, and FTS/Lucene syntax as text."""
+    texts = {
+        "report": ("Market report", "News: police said the attack on the market killed three people."),
+        "recruit": ("Call to join", "Join the brigade now and travel to the camp. We need fighters."),
+        "praise": ("Praise", "Glory to the martyrs of the campaign, heroes of the attack."),
+        "meeting": ("Meeting notes", "Meet at 10:30 near the bridge, AND NOT at the camp."),
+        "russian": ("Призыв", "Вступайте в наши ряды, братья, нам нужны бойцы."),
+        "arabic": ("دعوة", "انضموا إلينا في المعسكر الآن"),
+        "chinese": ("号召", "加入我们的队伍，成为战士。"),
+    }
+    store = open_with(store_settings, {
+        name: classified(raw_document(f"https://site.example/{name}", text, title=title, minutes=n),
+                         {"recruitment": 0.1 * n, "propaganda": 0.05})
+        for n, (name, (title, text)) in enumerate(texts.items())})
+    yield store
+    store.close()
+
+
+EVERY = "every document"  # queries with no words filter nothing, like no query
+
+QUERY_LANGUAGE = [
+    # words are ANDed
+    ("camp travel", {"recruit"}),
+    ("attack", {"report", "praise"}),
+    # -word leaves out documents with that word, alone or beside others
+    ("-news", {"recruit", "praise", "meeting", "russian", "arabic", "chinese"}),
+    ("attack -news", {"praise"}),
+    ("-camp -news -бойцы", {"praise", "arabic", "chinese"}),
+    # | is OR, binding tighter than the space
+    ("brigade | martyrs", {"recruit", "praise"}),
+    ("attack market | martyrs", {"report", "praise"}),
+    ("camp | market -brigade", {"meeting", "report"}),
+    # "a phrase": the words together, in this order
+    ('"travel to the camp"', {"recruit"}),
+    ('"camp to travel"', set()),
+    ('"heroes of the attack" | brigade -police', {"praise", "recruit"}),
+    ('-"the camp"', {"report", "praise", "russian", "arabic", "chinese"}),
+    # word*: words starting with it
+    ("camp", {"recruit", "meeting"}),
+    ("camp*", {"recruit", "meeting", "praise"}),
+    ('camp* -"the camp"', {"praise"}),
+    # non-Latin scripts
+    ("бойцы", {"russian"}),
+    ("المعسكر", {"arabic"}),
+    ("成为战士", {"chinese"}),
+    ("бойцы | المعسكر | 成为战士", {"russian", "arabic", "chinese"}),
+    ("-бойцы -المعسكر -成为战士 -camp -attack", set()),
+    # FTS5 and Lucene syntax in the input is plain text
+    ("AND", {"recruit", "meeting"}),
+    ("NOT camp", {"meeting"}),
+    ("camp NEAR bridge", {"meeting"}),
+    ("NEAR(bridge camp)", set()),  # punctuation joins: the phrase "near bridge", in no document
+    ("10:30", {"meeting"}),
+    ("camp:", {"recruit", "meeting"}),
+    ("title:camp", set()),  # not a field filter
+    ("^camp", {"recruit", "meeting"}),
+    ("camp^2", set()),  # not a boost: the words camp 2
+    ("attack~ market", {"report"}),
+    ("+brigade", {"recruit"}),
+    ("(brigade)", {"recruit"}),
+    # lenient with what is left: an unclosed quote runs to the end; a stray | or - is ignored
+    ('"travel to the', {"recruit"}),
+    ('brigade"', {"recruit"}),
+    ("camp |", {"recruit", "meeting"}),
+    ("| camp", {"recruit", "meeting"}),
+    ("camp - travel", {"recruit"}),
+    # no words: no text filter
+    ("!!!", EVERY), ("-", EVERY), ("|", EVERY), ('"', EVERY), ("*", EVERY), ("- | * ^ :", EVERY),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), QUERY_LANGUAGE, ids=[text for text, _ in QUERY_LANGUAGE])
+def test_both_stores_answer_the_query_language_alike(search_store, text, expected):
+    names = set(search_store.ids) if expected == EVERY else expected
+    result = search_store.search(SearchQuery(text=text, limit=50))
+    assert ids(result) == {search_store.ids[name] for name in names}
+    assert result.total == len(names)
+
+
+# Operators and special characters of FTS5, Lucene and simple_query_string, and other odd input.
+SYNTAX_AS_TEXT = [
+    '"', '""', '"""', 'a"b', "AND", "OR", "NOT", "a AND", "OR b", "NOT x", "NEAR(a b)", "NEAR(a b, 2)", "a NEAR/2 b",
+    "*", "a*", "*a", "a**", "^a", "a^2", "title:a", "{title text}: a", "-title:a", "a:", ":", "(a", "a)", "()",
+    "a + b", "+a", "~a", "a~2", "a\\b", "'", "a'", "@#$%", "-", "--", "- -", "|", "||", "a |", "| a", "-|-", "-*",
+    '-"', '"-a"', "\u0000", "a\u200bb", "💥", "a💥b", "_", "a_b", "/a/", "a && b", "a || b", "!a",
+]
+
+
+def test_syntax_in_a_query_is_text(store_settings):
+    """Never a syntax error; a query finds the document that holds its text, unless it excludes that text."""
+    documents = {text: classified(raw_document(f"https://site.example/{n}", f"plain words {text} more words"),
+                                  {"recruitment": 0.9}) for n, text in enumerate(SYNTAX_AS_TEXT)}
+    store = open_with(store_settings, documents)
+    try:
+        for text, doc_id in store.ids.items():
+            found = doc_id in ids(store.search(SearchQuery(text=text, limit=len(documents))))
+            assert found == (text != "-title:a"), text  # the only one that excludes: its document says title:a
+    finally:
+        store.close()
+
+
+def test_queries_with_nothing_to_match_rank_like_no_query(search_store):
+    """Exclusions alone, or no words at all, give relevance nothing to go by: highest score first."""
+    unranked = [hit.id for hit in search_store.search(SearchQuery(limit=50)).hits]
+    assert [hit.id for hit in search_store.search(SearchQuery(text="!!!", limit=50)).hits] == unranked
+    assert [hit.id for hit in search_store.search(SearchQuery(text="-news", limit=50)).hits] == [
+        doc_id for doc_id in unranked if doc_id != search_store.ids["report"]]
 
 
 def test_reindexing_never_duplicates_or_overwrites_reviews(store):

@@ -1,6 +1,7 @@
 """Commands analysts use: search, record a decision, alerts, and reviewed items as training data."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from streams.reviews import UnknownDocument, UnknownLabels, record_review
 from streams.schemas import Decision, ReviewEvent
 from streams.stores import SearchQuery, open_store
 from streams.stores.base import REVIEW_STATUSES
+from streams.stores.query import SYNTAX
 from vigil.cli.common import AddCommand, iso_date, probability, settings_of
 
 
@@ -19,8 +21,17 @@ def cmd_search(args) -> int:
         min_score=args.min_score, source=args.source, lang=args.lang, since=args.since, until=args.until,
         review_status=args.review_status, limit=args.limit, uncertain=args.uncertain,
     )
+    if query.text and not query.text_query.has_words:
+        print(f"vigil search: {query.text!r} has no words to search for (punctuation is ignored); "
+              "showing every document", file=sys.stderr)
     with open_store(settings_of(args)) as store:
         result = store.search(query)
+        if args.label and not result.total:
+            known = _labels_scored(store)
+            if known and args.label not in known:  # a typo, or another model's label: not "0 matches"
+                print(f"vigil search: no document has a score for label {args.label!r}; "
+                      f"labels in the {store.name} store: {', '.join(sorted(known))}", file=sys.stderr)
+                return 2
     if args.json:
         for hit in result.hits:
             print(json.dumps(hit.as_dict(), ensure_ascii=False))
@@ -35,6 +46,11 @@ def cmd_search(args) -> int:
         for evidence in hit.evidence[:2]:
             print(f"  why {evidence['label']}: \"{evidence['text'][:150]}\" ({evidence['score']:.2f})")
     return 0
+
+
+def _labels_scored(store, sample: int = 200) -> set[str]:
+    """The labels of the latest documents' scores (every model in use scores all its labels)."""
+    return {label for hit in store.search(SearchQuery(limit=sample)).hits for label in hit.scores}
 
 
 def cmd_review(args) -> int:
@@ -80,7 +96,9 @@ def cmd_export_reviews(args) -> int:
 
 def register(command: AddCommand) -> None:
     search = command("search", cmd_search, "Search indexed documents (full text and filters).")
-    search.add_argument("query", nargs="*", help="words that must all appear")
+    search.epilog, search.formatter_class = SYNTAX, argparse.RawDescriptionHelpFormatter  # keep its lines
+    search.add_argument("query", nargs="*", help='words that must all appear, "a phrase", '
+                        "a | b, -word, word* (see the query language below)")
     search.add_argument("--label", help="only documents flagged with this label")
     search.add_argument("--flagged", action="store_true", help="only flagged documents")
     search.add_argument("--min-score", type=probability, help="minimum score (of --label if given, else the highest)")
