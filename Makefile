@@ -7,15 +7,20 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: install demo lint test test-fast import-graph bench bench-indexing bench-scaleout bench-inference bench-crawl bench-extraction quality clean
+.PHONY: install demo lint test test-fast import-graph audit lock bench bench-indexing bench-scaleout bench-inference bench-crawl bench-extraction quality clean
 
 install: $(VENV)/.installed
 
+# pip says what it collects and installs, so a first run (several minutes) is never silent.
 $(VENV)/.installed: pyproject.toml
+	@echo "==> [1/3] Creating the virtual environment $(VENV)"
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e '.[test]'
+	@echo "==> [2/3] Installing $(TORCH), the CPU build, before anything can pull a CUDA one"
+	$(PY) -m pip install --progress-bar on "$(TORCH)"
+	@echo "==> [3/3] Installing Vigil and its dependencies (a few minutes on a fresh machine)"
+	$(PY) -m pip install --progress-bar on -e '.[test]'
+	@echo "==> Installed; later runs skip this step until pyproject.toml changes"
 	touch $@
 
 demo: install
@@ -40,6 +45,15 @@ import-graph: install
 # Pure logic and tiny random models: no servers, no real model, no ONNX export.
 test-fast: install
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+# Known vulnerabilities in the locked dependencies (requirements.lock, written by `make lock` from a fresh
+# install). pip-audit asks PyPI's JSON API, which needs the internet: a target of its own, since CI here has
+# only a package mirror. --strict fails when a package could not be checked, rather than passing silently.
+audit: install
+	$(VENV)/bin/pip-audit --requirement requirements.lock --no-deps --disable-pip --strict --progress-spinner off
+
+lock: install
+	$(VENV)/bin/pip freeze --exclude-editable > requirements.lock
 
 clean:
 	rm -rf $(VENV) .vigil .pytest_cache

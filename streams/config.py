@@ -16,6 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from streams.redact import redact
+
 DEFAULT_CONFIG_FILE = "vigil.yaml"
 SECRET_WORDS = ("password", "secret", "token", "key")  # Kafka client settings whose values are never shown
 
@@ -297,10 +299,10 @@ def load_settings(config_file: str | os.PathLike | None = None, environ: dict[st
 
 
 def settings_as_yaml(settings: VigilSettings) -> str:
-    """The effective settings, secrets masked, as the YAML a config file would hold."""
+    """The effective settings, secrets masked (passwords in URLs too), as the YAML a config file would hold."""
     data = settings.model_dump(mode="json")
     client = data["kafka"]["client"]
     for name in client:
         if any(word in name for word in SECRET_WORDS):
             client[name] = "**********"
-    return yaml.safe_dump(data, sort_keys=False)
+    return redact(yaml.safe_dump(data, sort_keys=False))

@@ -32,6 +32,7 @@ def vigil(*args: str, env: dict | None = None, cwd=None, stdin: str | None = Non
     (["thresholds", "--precision", "1.5", "--data", "x", "--output", "y"], {}, 2, "1.5 is not between 0 and 1"),
     (["export-reviews", "--output", "out", "--frozen-share", "2"], {}, 2, "2.0 is not between 0 and 1"),
     (["search", "--min-score", "5"], {}, 2, "5.0 is not between 0 and 1"),
+    (["dlq", "redrive", "--stage", "bogus"], {}, 2, "invalid choice: 'bogus'"),
 ], ids=lambda value: value if isinstance(value, str) and " " not in value else None)
 def test_a_mistake_is_named_without_a_traceback(tmp_path, args, env, code, says):
     result = vigil(*args, env={"VIGIL_DATA_DIR": str(tmp_path / "data"), **env}, cwd=tmp_path,
@@ -56,3 +57,13 @@ def test_output_piped_to_head_stops_quietly(tmp_path):
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120,
                             env={**os.environ, "VIGIL_DATA_DIR": str(tmp_path / "data")})
     assert result.stdout.count("\n") == 1 and errors.read_text() == ""
+
+
+def test_a_label_no_document_has_is_named(tmp_path):
+    with SqliteStore(tmp_path / "data" / "store.sqlite") as store:
+        store.upsert([classified(raw_document("https://e.org/1", "text"), {"recruitment": 0.9, "propaganda": 0.1})])
+    result = vigil("search", "--label", "recruitmnet", env={"VIGIL_DATA_DIR": str(tmp_path / "data")}, cwd=tmp_path)
+    assert result.returncode == 2 and "no document has a score for label 'recruitmnet'" in result.stderr
+    assert "labels in the embedded store: propaganda, recruitment" in result.stderr
+    known = vigil("search", "--label", "propaganda", env={"VIGIL_DATA_DIR": str(tmp_path / "data")}, cwd=tmp_path)
+    assert known.returncode == 0 and "0 matches" in known.stdout  # a known label with no flags is just 0 hits

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from streams.config import ConfigError
 from streams.errors import TransientError
+from streams.redact import redact
 from vigil.cli import crawling, models, pipeline, review
 
 DESCRIPTION = """Vigil finds terrorist recruitment and propaganda on the public web and puts every
@@ -47,15 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ConfigError as exc:
-        print(f"vigil: {exc}", file=sys.stderr)
+        print(redact(f"vigil: {exc}"), file=sys.stderr)
         return 2
     except TransientError as exc:
-        print(f"vigil: {exc}\nIs the server running and reachable? Check VIGIL_KAFKA_BOOTSTRAP / "
+        print(redact(f"vigil: {exc}") + "\nIs the server running and reachable? Check VIGIL_KAFKA_BOOTSTRAP / "
               "VIGIL_ELASTICSEARCH_URL (`vigil config` shows what is in effect).", file=sys.stderr)
         return 3
     except ValidationError as exc:  # a value given on the command line that a message or record cannot hold
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        print(f"vigil {args.command}: {problems}", file=sys.stderr)
+        print(redact(f"vigil {args.command}: {problems}"), file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader went away (`vigil search | head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from streams.config import VigilSettings, load_settings
+from streams.redact import redact_logs
 
 # How a command group adds a command: command(name, handler, help) -> its argument parser.
 AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
@@ -19,9 +20,12 @@ def settings_of(args: argparse.Namespace) -> VigilSettings:
     """The settings in effect (--config, VIGIL_CONFIG or ./vigil.yaml, then VIGIL_*), with logging set up."""
     settings = load_settings(args.config)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if settings.log_level.upper() != "DEBUG":  # clients log every connection attempt and request at INFO
-        for chatty in ("kafka", "elastic_transport"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    redact_logs()
+    if settings.log_level.upper() != "DEBUG":
+        # kafka-python logs every connection attempt at INFO; elastic_transport logs each retry of a request
+        # with its traceback at WARNING, before Vigil says in one line what failed and what to do.
+        logging.getLogger("kafka").setLevel(logging.WARNING)
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     return settings
 
 

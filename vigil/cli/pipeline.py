@@ -150,7 +150,7 @@ def register(command: AddCommand) -> None:
     dlq = command("dlq", cmd_dlq, "The dead-letter topic: `show` counts letters by stage and error and lists "
                   "the latest; `redrive` sends them back to the topics they came from, after a fix.")
     dlq.add_argument("action", choices=["show", "redrive"])
-    dlq.add_argument("--stage", help="redrive only this stage's letters (crawl, classify, index)")
+    dlq.add_argument("--stage", choices=STAGES, help="redrive only this stage's letters")
     dlq.add_argument("--latest", type=int, default=10, help="show: how many recent letters to list (default 10)")
 
     setup = command("setup", cmd_setup, "Create the topics; install or upgrade the Elasticsearch templates, lifecycle "
