@@ -152,6 +152,10 @@ class StageSettings(Section):
     backoff_initial_s: float = Field(0.5, gt=0, description="First wait after a transient error (broker or index "
                                      "down).")
     backoff_max_s: float = Field(30.0, gt=0, description="Longest wait between retries.")
+    dead_letter_max_bytes: int = Field(1_000_000, ge=16_384, description="Largest dead letter a stage sends: a "
+                                       "longer original is cut, keeping its size and hash (the whole one stays on "
+                                       "its topic). Keep it under the broker's message.max.bytes and "
+                                       "kafka.client.max_request_size (1,048,576 by default).")
 
 
 class MetricsSettings(Section):

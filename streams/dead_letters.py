@@ -2,10 +2,12 @@
 
 Re-driving is at-least-once like everything else: a run that stops early re-sends some messages on
 the next run, which the content-derived document ids make harmless. Messages that failed again after
-a run started are left for the next run, so a stage that still fails cannot make a run loop.
+a run started are left for the next run, so a stage that still fails cannot make a run loop. A letter
+cut to fit the broker's limit is re-driven from its original, read back from its topic while retained.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -22,14 +24,19 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DeadLetterReport:
-    by_stage_and_error: Counter = field(default_factory=Counter)  # (stage, error kind) -> letters
+    by_stage_and_error: Counter = field(default_factory=Counter)  # (stage, error kind) -> distinct messages
     latest: deque[DeadLetter] = field(default_factory=lambda: deque(maxlen=10))
     unreadable: int = 0
+    duplicates: int = 0  # letters for a message already counted: a stage that crashed before its commit
+    redriven: int = 0  # letters `dlq redrive` has sent back already: not waiting any more
 
     def lines(self) -> list[str]:
         total = sum(self.by_stage_and_error.values())
         lines = [f"{total} dead letter{'s' if total != 1 else ''}"
-                 + (f", {self.unreadable} unreadable" if self.unreadable else "")]
+                 + (f", {self.unreadable} unreadable" if self.unreadable else "")
+                 + (f" ({self.duplicates} more letters repeat one of them, sent again after a crash)"
+                    if self.duplicates else "")
+                 + (f"; {self.redriven} re-driven earlier, not listed" if self.redriven else "")]
         for (stage, kind), count in self.by_stage_and_error.most_common():
             lines.append(f"  {count:6d}  {stage:10s} {kind}")
         if self.latest:
@@ -62,6 +69,11 @@ def _records(transport: Transport, topic: str, group: str, settings: VigilSettin
         consumer.close()
 
 
+def source_of(letter: DeadLetter) -> tuple:
+    """The message a letter is about: a stage that crashed before committing letters it again."""
+    return letter.stage, letter.topic, letter.partition, letter.offset, letter.original_sha256
+
+
 def _letter(record: Record) -> DeadLetter | None:
     try:
         return DeadLetter.from_bytes(record.value)
@@ -75,6 +87,17 @@ def inspect(settings: VigilSettings, transport: Transport, latest: int = 10,
             stop: threading.Event | None = None) -> DeadLetterReport:
     """Read the whole dead-letter topic without committing anything (a throwaway consumer group)."""
     report = DeadLetterReport(latest=deque(maxlen=latest))
+    seen: set[tuple] = set()
+    redriven_up_to: dict[str, dict[int, int]] = {}  # redrive group -> partition -> first offset not re-driven
+
+    def redriven(record: Record, letter: DeadLetter) -> bool:
+        for group in (_redrive_group(settings, None), _redrive_group(settings, letter.stage)):
+            if group not in redriven_up_to:
+                redriven_up_to[group] = transport.committed(group, settings.topics.dlq)
+            if record.offset < redriven_up_to[group].get(record.partition, 0):
+                return True
+        return False
+
     group = f"{settings.stage.group_prefix}-dlq-inspect-{uuid.uuid4().hex[:8]}"
     for _, records in _records(transport, settings.topics.dlq, group, settings, stop or threading.Event()):
         for record in records:
@@ -82,9 +105,34 @@ def inspect(settings: VigilSettings, transport: Transport, latest: int = 10,
             if letter is None:
                 report.unreadable += 1
                 continue
+            if redriven(record, letter):
+                report.redriven += 1
+                continue
+            if source_of(letter) in seen:
+                report.duplicates += 1
+                continue
+            seen.add(source_of(letter))
             report.by_stage_and_error[(letter.stage, error_kind(letter.error))] += 1
             report.latest.append(letter)
     return report
+
+
+def _whole_original(transport: Transport, letter: DeadLetter) -> bytes | None:
+    """The letter's original; a cut letter's is read back from its topic while retained, checked by its hash."""
+    if not letter.truncated:
+        return letter.original
+    if letter.partition is None or letter.offset is None:
+        return None
+    original = transport.fetch(letter.topic, letter.partition, letter.offset)
+    if original is None or hashlib.sha256(original).hexdigest() != letter.original_sha256:
+        log.warning("the original of a cut dead letter, %s[%d]@%d, is no longer on its topic", letter.topic,
+                    letter.partition, letter.offset)
+        return None
+    return original
+
+
+def _redrive_group(settings: VigilSettings, stage: str | None) -> str:
+    return f"{settings.stage.group_prefix}-dlq-redrive-{stage or 'all'}"
 
 
 def redrive(settings: VigilSettings, transport: Transport, stage: str | None = None,
@@ -94,9 +142,10 @@ def redrive(settings: VigilSettings, transport: Transport, stage: str | None = N
     stop = stop or threading.Event()
     started = utcnow()
     counts: Counter = Counter()
+    sent: set[tuple] = set()
     producer = transport.producer()
     try:
-        group = f"{settings.stage.group_prefix}-dlq-redrive-{stage or 'all'}"
+        group = _redrive_group(settings, stage)
         for consumer, records in _records(transport, settings.topics.dlq, group, settings, stop):
             for record in records:
                 letter = _letter(record)
@@ -109,8 +158,13 @@ def redrive(settings: VigilSettings, transport: Transport, stage: str | None = N
                     return counts
                 elif stage and letter.stage != stage:
                     counts["other_stages"] += 1
+                elif source_of(letter) in sent:
+                    counts["repeated letters skipped"] += 1
+                elif (original := _whole_original(transport, letter)) is None:
+                    counts["not redriven: cut letters whose original is gone from its topic"] += 1
                 else:
-                    producer.send(letter.topic, letter.original, key=record.key)
+                    sent.add(source_of(letter))
+                    producer.send(letter.topic, original, key=record.key)
                     counts[f"redriven to {letter.topic}"] += 1
             producer.flush()
             consumer.commit()

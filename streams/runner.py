@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from streams.config import StageSettings
-from streams.errors import TransientError
+from streams.errors import DeliveryError, TransientError
 from streams.metrics import BATCH_SECONDS
 from streams.schemas import DeadLetter, Message, MessageError
 from streams.transports.base import Consumer, Producer, Record
@@ -118,7 +118,7 @@ class StageRunner(Generic[S]):
         results = self._process([m for _, m in valid])
         if results is None:
             return False
-        outputs: list[Output] = []
+        outputs: list[tuple[Record, Output]] = []
         for (record, message), result in zip(valid, results):
             attempts = 1
             while result.error is not None and attempts < self.settings.max_attempts:
@@ -131,28 +131,68 @@ class StageRunner(Generic[S]):
             if result.error is not None:
                 dead.append((record, f"{type(result.error).__name__}: {result.error}", attempts))
             else:
-                outputs.extend(result.outputs)
+                outputs.extend((record, out) for out in result.outputs)
                 self.stats["processed"] += 1
+        return self._deliver(outputs, dead)
 
-        def deliver():
-            for out in outputs:
-                self.producer.send(out.topic, out.value, key=out.key)
-            for record, error, attempts in dead:
-                letter = DeadLetter.of(record.value, topic=record.topic, partition=record.partition,
-                                       offset=record.offset, stage=self.stage.name, error=error, attempts=attempts)
-                self.producer.send(self.dlq_topic, letter.to_bytes(), key=record.key)
-            self.producer.flush()
+    def _letter(self, record: Record, error: str, attempts: int) -> Output:
+        letter = DeadLetter.of(record.value, topic=record.topic, partition=record.partition, offset=record.offset,
+                               stage=self.stage.name, error=error, attempts=attempts,
+                               max_bytes=self.settings.dead_letter_max_bytes)
+        log.warning("%s: dead-lettered %s[%d]@%d: %s", self.stage.name, record.topic, record.partition,
+                    record.offset, letter.error[:500])
+        self.stats["dead_lettered"] += 1
+        return Output(self.dlq_topic, letter.to_bytes(), record.key)
+
+    def _deliver(self, outputs: list[tuple[Record, Output]], dead: list[tuple[Record, str, int]]) -> bool:
+        """Produce the outputs and dead letters, then commit. What the broker stored is never sent again, so a
+        retry duplicates nothing; an input whose output the broker refuses for good is dead-lettered instead."""
+        pending = outputs + [(record, self._letter(record, error, attempts)) for record, error, attempts in dead]
+        lettered = {id(record) for record, _, _ in dead}
+
+        def refused(record: Record, out: Output, error: Exception) -> list[tuple[Record, Output]]:
+            if out.topic == self.dlq_topic:  # cannot happen while dead_letter_max_bytes is under the broker's limit
+                log.error("%s: the broker refused the dead letter of %s[%d]@%d (%s); it stays on its topic only",
+                          self.stage.name, record.topic, record.partition, record.offset, error)
+                self.stats["dead_letters_refused"] += 1
+                return []
+            self.stats["outputs_refused"] += 1
+            if id(record) in lettered:
+                return []
+            lettered.add(id(record))
+            return [(record, self._letter(record, f"output refused by the broker: {type(error).__name__}: {error}",
+                                          1))]
+
+        def count_delivered(out: Output) -> None:
+            self.stats["produced" if out.topic != self.dlq_topic else "letters_produced"] += 1
+
+        def attempt() -> bool:
+            nonlocal pending
+            while pending:
+                for _, out in pending:
+                    self.producer.send(out.topic, out.value, key=out.key)
+                try:
+                    self.producer.flush()
+                except DeliveryError as exc:
+                    still: list[tuple[Record, Output]] = []
+                    for position, (record, out) in enumerate(pending):
+                        if position in exc.permanent:
+                            still.extend(refused(record, out, exc.undelivered[position]))
+                        elif position in exc.undelivered:
+                            still.append((record, out))
+                        else:
+                            count_delivered(out)
+                    pending = still
+                    if isinstance(exc, TransientError):
+                        raise
+                    continue  # only refusals: their letters go out at once
+                for _, out in pending:
+                    count_delivered(out)
+                pending = []
             self.consumer.commit()
             return True
 
-        if self._retrying("deliver", deliver) is None:
-            return False
-        self.stats["produced"] += len(outputs)
-        self.stats["dead_lettered"] += len(dead)
-        for record, error, _ in dead:
-            log.warning("%s: dead-lettered %s[%d]@%d: %s", self.stage.name, record.topic, record.partition,
-                        record.offset, error)
-        return True
+        return self._retrying("deliver", attempt) is not None
 
     def _process(self, messages: list[Message]) -> list[Result] | None:
         """The stage's results, retried while it is transiently down (None: stopped meanwhile). Any other

@@ -186,9 +186,17 @@ class ReviewEvent(Message):
     decided_at: datetime = Field(default_factory=utcnow)
 
 
+MAX_ERROR_CHARS = 2_000
+DEAD_LETTER_OVERHEAD_BYTES = 4_096  # every field of a letter but the original, with its error at MAX_ERROR_CHARS
+
+
 class DeadLetter(Message):
     schema_: Literal["vigil.dlq/1"] = Field("vigil.dlq/1", alias="schema")
-    original_b64: str = Field(description="The original message bytes, base64.")
+    original_b64: str = Field(description="The original message bytes, base64 (their start only, when truncated).")
+    original_size: int | None = Field(None, ge=0, description="Length of the whole original, in bytes.")
+    original_sha256: str | None = Field(None, description="sha256 of the whole original, hex.")
+    truncated: bool = Field(False, description="The letter would have been over the broker's limit, so it keeps "
+                            "the original's start; the whole one is at topic[partition]@offset while retained.")
     topic: str
     partition: int | None = None
     offset: int | None = None
@@ -203,7 +211,15 @@ class DeadLetter(Message):
 
     @classmethod
     def of(cls, original: bytes | None, *, topic: str, stage: str, error: str, attempts: int,
-           partition: int | None = None, offset: int | None = None) -> "DeadLetter":
-        """original None: a Kafka tombstone (a record with no value), kept as no bytes."""
-        return cls(original_b64=base64.b64encode(original or b"").decode("ascii"), topic=topic, partition=partition,
-                   offset=offset, stage=stage, error=error, attempts=attempts)
+           partition: int | None = None, offset: int | None = None, max_bytes: int | None = None) -> "DeadLetter":
+        """original None: a Kafka tombstone (a record with no value), kept as no bytes. With max_bytes, the
+        letter fits in that many bytes: a longer original is cut, keeping its size and hash."""
+        original = original or b""
+        kept = original
+        if max_bytes is not None:
+            kept = original[:max(0, (max_bytes - DEAD_LETTER_OVERHEAD_BYTES) * 3 // 4)]  # base64 adds a third
+        if len(error) > MAX_ERROR_CHARS:
+            error = f"{error[:MAX_ERROR_CHARS]}... ({len(error):,} characters)"
+        return cls(original_b64=base64.b64encode(kept).decode("ascii"), original_size=len(original),
+                   original_sha256=hashlib.sha256(original).hexdigest(), truncated=len(kept) < len(original),
+                   topic=topic, partition=partition, offset=offset, stage=stage, error=error, attempts=attempts)

@@ -70,3 +70,12 @@ class Transport(Closing, abc.ABC):
 
     @abc.abstractmethod
     def consumer(self, topics: list[str], group: str) -> Consumer: ...
+
+    @abc.abstractmethod
+    def committed(self, group: str, topic: str) -> dict[int, int]:
+        """The group's committed position per partition of the topic (the next offset it reads); partitions it
+        never committed are left out. Reads only: joins no group."""
+
+    @abc.abstractmethod
+    def fetch(self, topic: str, partition: int, offset: int) -> bytes | None:
+        """The value of one record, or None when it is gone (retention) or was never written."""

@@ -6,14 +6,22 @@ clients that know it, and a name no client knows fails at start-up, as kafka-pyt
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import (
+    CorruptRecordError,
+    InvalidRecordError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    TopicAlreadyExistsError,
+)
 
 from streams.config import ConfigError, TopicSettings
-from streams.errors import TransientError
+from streams.errors import TransientError, delivery_error
 from streams.transports.base import Consumer, Producer, Record, Transport
 
 log = logging.getLogger(__name__)
@@ -25,6 +33,9 @@ FIXED = {"enable_auto_commit", "key_serializer", "value_serializer", "key_deseri
 # Vigil's own settings: given twice, the clients would get them twice and fail with a TypeError.
 OWN = {"bootstrap_servers": "kafka.bootstrap (VIGIL_KAFKA_BOOTSTRAP)",
        "group_id": "stage.group_prefix (VIGIL_STAGE_GROUP_PREFIX): groups are <prefix>-classify and <prefix>-index"}
+# Errors about the message itself: the same message fails the same way on every retry. Every other
+# error (connection, leader, authorisation) is retried, so a broker problem never drops a message.
+REFUSED_MESSAGE = (MessageSizeTooLargeError, RecordListTooLargeError, CorruptRecordError, InvalidRecordError)
 
 
 def split_client_settings(client: dict[str, Any]) -> tuple[dict, dict, dict]:
@@ -72,6 +83,45 @@ class KafkaTransport(Transport):
         finally:
             admin.close()
 
+    def committed(self, group, topic):
+        try:  # a consumer that subscribes to nothing never joins the group; it only fetches its offsets
+            consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group,
+                                     **{**CONSUMER_DEFAULTS, **self._consumer_cfg})
+        except KafkaError as exc:
+            raise TransientError(f"Kafka at {','.join(self.bootstrap)} unreachable: {exc}") from exc
+        try:
+            positions = {}
+            for partition in consumer.partitions_for_topic(topic) or ():
+                offset = consumer.committed(TopicPartition(topic, partition))
+                if offset is not None:
+                    positions[partition] = offset
+            return positions
+        except KafkaError as exc:
+            raise TransientError(f"Kafka offsets of {group} on {topic}: {exc}") from exc
+        finally:
+            consumer.close(autocommit=False)
+
+    def fetch(self, topic, partition, offset, timeout_s: float = 10.0):
+        tp = TopicPartition(topic, partition)
+        try:
+            consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
+                                     **{**CONSUMER_DEFAULTS, **self._consumer_cfg})
+        except KafkaError as exc:
+            raise TransientError(f"Kafka at {','.join(self.bootstrap)} unreachable: {exc}") from exc
+        try:
+            consumer.assign([tp])
+            consumer.seek(tp, offset)
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                for record in consumer.poll(timeout_ms=500, max_records=1).get(tp, []):
+                    # A later offset: the record is gone and the consumer was reset to the earliest one.
+                    return record.value if record.offset == offset else None
+            return None
+        except KafkaError as exc:
+            raise TransientError(f"Kafka fetch of {topic}[{partition}]@{offset}: {exc}") from exc
+        finally:
+            consumer.close(autocommit=False)
+
     def producer(self):
         return KafkaProducerAdapter(self.bootstrap, {**PRODUCER_DEFAULTS, **self._producer_cfg})
 
@@ -90,17 +140,27 @@ class KafkaProducerAdapter(Producer):
     def send(self, topic, value, key=None, headers=None):
         try:
             self._futures.append(self._producer.send(topic, value=value, key=key, headers=headers or []))
-        except KafkaError as exc:
-            raise TransientError(f"Kafka send to {topic} failed: {exc}") from exc
+        except KafkaError as exc:  # reported by flush() at this message's position, like a failed future
+            self._futures.append(exc)
 
     def flush(self, timeout_s=None):
         futures, self._futures = self._futures, []
         try:
             self._producer.flush(timeout=timeout_s)
-            for future in futures:
-                future.get(timeout=timeout_s or 30)  # raises if the broker did not acknowledge
         except KafkaError as exc:
-            raise TransientError(f"Kafka did not acknowledge {len(futures)} messages: {exc}") from exc
+            raise delivery_error(f"Kafka did not acknowledge {len(futures)} messages",
+                                 dict.fromkeys(range(len(futures)), exc), set()) from exc
+        undelivered: dict[int, Exception] = {}
+        for position, future in enumerate(futures):
+            try:
+                if isinstance(future, Exception):
+                    raise future
+                future.get(timeout=timeout_s or 30)  # raises if the broker did not acknowledge
+            except KafkaError as exc:
+                undelivered[position] = exc
+        if undelivered:
+            permanent = {p for p, exc in undelivered.items() if isinstance(exc, REFUSED_MESSAGE)}
+            raise delivery_error("Kafka refused or did not acknowledge messages", undelivered, permanent)
 
     def close(self):
         self.flush()

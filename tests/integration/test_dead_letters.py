@@ -54,11 +54,32 @@ def test_dlq_commands(settings, capsys):
     log = open_transport(settings)
     log.ensure_topics([settings.topics.raw, settings.topics.dlq])
     publish(log, settings.topics.raw, [b"{not json"])
-    run_echo(settings, log, EchoStage(settings.topics.raw, settings.topics.classified))
+    stage = EchoStage(settings.topics.raw, settings.topics.classified)
+    stage.name = "classify"  # --stage takes the pipeline's stages only
+    run_echo(settings, log, stage)
     config = settings.data_dir.parent / "vigil.yaml"
     config.write_text(__import__("yaml").safe_dump(settings.model_dump(mode="json")))
     assert main(["--config", str(config), "dlq", "show"]) == 0
     out = capsys.readouterr().out
-    assert "1 dead letter" in out and "echo" in out and "invalid message" in out
-    assert main(["--config", str(config), "dlq", "redrive", "--stage", "echo"]) == 0
+    assert "1 dead letter" in out and "classify" in out and "invalid message" in out
+    assert main(["--config", str(config), "dlq", "redrive", "--stage", "classify"]) == 0
     assert f'"redriven to {settings.topics.raw}": 1' in capsys.readouterr().out
+
+
+def test_show_leaves_out_redriven_letters_and_a_cut_letter_is_redriven_whole(backend_settings, transport):  # noqa: F811
+    t = backend_settings.topics
+    big = raw_document("https://e.org/big", "big " * 12_000, title="bad")  # its letter is cut
+    publish(transport, t.raw, [big.to_bytes()])
+    backend_settings.stage.dead_letter_max_bytes = 30_000
+    run_echo(backend_settings, transport, EchoStage(t.raw, t.classified, bad_title="bad"))
+    report = dead_letters.inspect(backend_settings, transport)
+    assert report.by_stage_and_error == {("echo", "ValueError"): 1} and report.latest[0].truncated
+
+    assert dead_letters.redrive(backend_settings, transport) == {f"redriven to {t.raw}": 1}
+    again = dead_letters.inspect(backend_settings, transport)
+    assert sum(again.by_stage_and_error.values()) == 0 and again.redriven == 1
+    assert "1 re-driven earlier, not listed" in again.lines()[0]
+    consumer = transport.consumer([t.raw], "check")
+    values = [r.value for r in consumer.poll(100, 2.0)]
+    consumer.close()
+    assert values.count(big.to_bytes()) == 2  # the original, then its whole copy from the re-drive

@@ -1,6 +1,7 @@
 """The stage runner on both transports: poison messages, transient failures, crashes, shutdown."""
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 
@@ -145,3 +146,37 @@ def test_ids_that_are_not_content_derived_and_tombstones_are_dead_lettered(trans
     letters = [DeadLetter.from_bytes(r.value) for r in drain(transport, t.dlq, expected=1 + tombstones)]
     assert any("id: String should match pattern" in letter.error for letter in letters)
     assert sum("tombstone" in letter.error and letter.original == b"" for letter in letters) == tombstones
+
+
+def publish_large(transport, settings, topic, values):
+    """Messages over the clients' default 1 MB limit, as a producer configured for them would send."""
+    if not settings.kafka.bootstrap:
+        return publish(transport, topic, values)
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap, max_request_size=8_000_000)
+    for value in values:
+        producer.send(topic, value=value)
+    producer.flush()
+    producer.close()
+
+
+def test_letters_always_fit_and_outputs_the_broker_refuses_are_dead_lettered_once(transport, backend_settings):
+    t = backend_settings.topics
+    docs = [raw_document(f"https://e.org/{i}", f"text {i}", title=f"t{i}") for i in range(3)]
+    junk = b"<" * 800_000  # invalid, and its letter (base64 adds a third) is over the 1 MB limit
+    huge_title = raw_document("https://e.org/huge", "huge", title="T" * 1_200_000)  # its output is over it
+    publish_large(transport, backend_settings, t.raw, [d.to_bytes() for d in docs] + [junk, huge_title.to_bytes()])
+    stats = runner_for(EchoStage(t.raw, t.classified), transport, backend_settings).run(until_drained=True)
+
+    on_kafka = bool(backend_settings.kafka.bootstrap)  # the embedded log has no size limit
+    outputs = drain(transport, t.classified, expected=3 + (not on_kafka))
+    assert sorted(r.value[:2] for r in outputs) == [b"T" * 2] * (not on_kafka) + [b"t0", b"t1", b"t2"]
+    letters = drain(transport, t.dlq, expected=1 + on_kafka)
+    assert len(letters) == 1 + on_kafka and stats["transient_errors"] == 0  # once each, never retried as transient
+    assert all(len(r.value) <= backend_settings.stage.dead_letter_max_bytes for r in letters)
+    by_error = {DeadLetter.from_bytes(r.value).error.split(":")[0]: DeadLetter.from_bytes(r.value) for r in letters}
+    cut = by_error["invalid message"]
+    assert cut.truncated and cut.original_size == len(junk) and junk.startswith(cut.original)
+    assert cut.original_sha256 == hashlib.sha256(junk).hexdigest() and cut.topic == t.raw
+    if on_kafka:
+        refused = by_error["output refused by the broker"]
+        assert "MessageSizeTooLarge" in refused.error and stats["outputs_refused"] == 1

@@ -1,5 +1,5 @@
-"""Scale-out on the Kafka-protocol test server: classifier workers in one consumer group split the
-partitions, and when one is killed (-9) the others take its partitions over with nothing lost."""
+"""Scale-out on the Kafka-protocol test server and on the embedded log: classifier workers in one consumer
+group split the partitions, and when one is killed (-9) the others take its partitions over with nothing lost."""
 from __future__ import annotations
 
 import os
@@ -35,14 +35,19 @@ def processed(port: int) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def test_workers_split_partitions_and_survive_a_killed_worker(tmp_path, kafka_bootstrap):
+@pytest.mark.parametrize("backend", ["kafka", "local"])
+def test_workers_split_partitions_and_survive_a_killed_worker(tmp_path, backend, request):
     run = unique("scale")
-    env = {**os.environ, "VIGIL_DATA_DIR": str(tmp_path / "data"), "VIGIL_KAFKA_BOOTSTRAP": kafka_bootstrap,
-           "VIGIL_KAFKA_SESSION_TIMEOUT_MS": "2000", "VIGIL_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+    env = {**os.environ, "VIGIL_DATA_DIR": str(tmp_path / "data"),
            "VIGIL_TOPICS_RAW": f"{run}.raw", "VIGIL_TOPICS_CLASSIFIED": f"{run}.classified",
            "VIGIL_TOPICS_DLQ": f"{run}.dlq", "VIGIL_TOPICS_PARTITIONS": "6", "VIGIL_STAGE_BATCH_SIZE": "8",
            "VIGIL_CLASSIFIER_MODEL": str(build_tiny_model(tmp_path / "model")), "VIGIL_CLASSIFIER_THREADS": "1",
            "VIGIL_ALERTS_ENABLED": "false"}
+    if backend == "kafka":
+        env |= {"VIGIL_KAFKA_BOOTSTRAP": request.getfixturevalue("kafka_bootstrap"),
+                "VIGIL_KAFKA_SESSION_TIMEOUT_MS": "2000", "VIGIL_KAFKA_HEARTBEAT_INTERVAL_MS": "500"}
+    else:  # the embedded log in VIGIL_DATA_DIR, with its default 10 s lease
+        env.pop("VIGIL_KAFKA_BOOTSTRAP", None)
     settings = load_settings(environ=env)
     transport = open_transport(settings)
     transport.ensure_topics([settings.topics.raw, settings.topics.classified, settings.topics.dlq])

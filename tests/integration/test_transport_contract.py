@@ -91,3 +91,23 @@ def test_groups_are_independent(transport, backend_settings):
         consumer.commit()
         consumer.close()
     producer.close()
+
+
+def test_committed_positions_and_fetching_one_record_by_its_offset(transport, backend_settings):
+    topic = backend_settings.topics.raw
+    producer = transport.producer()
+    for i in range(6):
+        producer.send(topic, f"v{i}".encode(), key=b"same")  # one partition
+    producer.flush()
+    assert transport.committed("never-ran", topic) == {}
+    consumer = transport.consumer([topic], "g-committed")
+    got = consume_all(consumer, 6)
+    consumer.commit()
+    consumer.close()
+    [partition] = {r.partition for r in got}
+    committed = transport.committed("g-committed", topic)
+    assert committed.pop(partition) == max(r.offset for r in got) + 1
+    assert set(committed.values()) <= {0}  # partitions with nothing read may be committed at their start
+    third = sorted(got, key=lambda r: r.offset)[2]
+    assert transport.fetch(topic, partition, third.offset) == third.value
+    assert transport.fetch(topic, partition, 10_000) is None
