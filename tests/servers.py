@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -33,6 +34,13 @@ def tansu_broker():
     if os.environ.get("VIGIL_TEST_KAFKA_BOOTSTRAP"):
         yield os.environ["VIGIL_TEST_KAFKA_BOOTSTRAP"]
         return
+    with tansu_process() as (_, bootstrap):
+        yield bootstrap
+
+
+@contextmanager
+def tansu_process():
+    """Yield (process, bootstrap) of a fresh tansu broker of this test's own, to pause or stop."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     proc = subprocess.Popen(
@@ -42,8 +50,9 @@ def tansu_broker():
     )
     try:
         _wait_for_kafka(f"127.0.0.1:{port}", proc)
-        yield f"127.0.0.1:{port}"
+        yield proc, f"127.0.0.1:{port}"
     finally:
+        proc.send_signal(signal.SIGCONT)  # in case a test left it paused
         proc.terminate()
         proc.wait(timeout=10)
 
@@ -70,6 +79,13 @@ def osmem_server():
     if os.environ.get("VIGIL_TEST_ELASTICSEARCH_URL"):
         yield os.environ["VIGIL_TEST_ELASTICSEARCH_URL"]
         return
+    with osmem_process() as (_, url):
+        yield url
+
+
+@contextmanager
+def osmem_process():
+    """Yield (process, url) of a fresh osmem-server of this test's own, to pause or stop."""
     import osmem_server as package
 
     binary = Path(package.__file__).parent / "bin" / "osmem-server"
@@ -78,8 +94,9 @@ def osmem_server():
     try:
         url = json.loads(proc.stdout.readline())["url"]
         _wait_for_http(url + "/_cluster/health")
-        yield url
+        yield proc, url
     finally:
+        proc.send_signal(signal.SIGCONT)
         proc.stdin.close()  # it exits when stdin closes
         try:
             proc.wait(timeout=5)
