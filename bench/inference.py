@@ -3,7 +3,8 @@ the default model (all-MiniLM-L6-v2 + Vigil's head), against the naive Hugging F
 `pipeline("text-classification")` one text at a time, measured in the same run (the ratio). Vigil's
 variants: torch fp32, torch int8, ONNX Runtime fp32 and int8, all with length-sorted batches of 8. Also
 prints each variant's fidelity to fp32 (largest and mean probability difference) and the share of the
-machine's measured matrix-multiply peak (fp32, or int8 for the int8 variants) the model reaches.
+machine's measured matrix-multiply peak (fp32, or int8 for the int8 variants where the CPU has VNNI or
+AMX) the model reaches, and the CPU features with the variant `classifier.runtime: auto` picks.
 Documents are Stormfront sentences
 (shared data) joined and cut to the token count.
 Usage: python bench/inference.py [DOCUMENTS]
@@ -22,6 +23,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from transformers import pipeline  # noqa: E402
 
+from classifiers.cpu import choose_runtime, cpu_features, onnx_available  # noqa: E402
 from classifiers.default import ensure_default_model  # noqa: E402
 from classifiers.model import TextClassifier  # noqa: E402
 from classifiers.training.datasets import load  # noqa: E402
@@ -77,9 +79,16 @@ def main(count: int) -> None:
     threads = torch.get_num_threads()
     work = Path(tempfile.mkdtemp(prefix="vigil-inference-"))
     model = ensure_default_model(work / "models")
-    peaks = {"fp32": matmul_peak_gflops(False), "int8": matmul_peak_gflops(True)}
+    features = cpu_features()
+    print(f"CPU: {features.describe()}; classifier.runtime auto picks {choose_runtime(features, onnx_available())}")
+    # Without VNNI/AMX, torch._int_mm falls back to a reference kernel far slower than the ones the int8 model
+    # runs on, so a share of it would read thousands of percent (6450% was printed on an EPYC): not measured.
+    peaks = {"fp32": matmul_peak_gflops(False),
+             "int8": matmul_peak_gflops(True) if features.int8_dot_product else None}
+    int8_peak = f"int8 {peaks['int8']:.0f} GOP/s (torch._int_mm)" if peaks["int8"] else \
+        "int8 not measured (no VNNI/AMX: torch._int_mm is not the kernel int8 inference uses here)"
     print(f"{threads} threads; measured matrix-multiply peak: fp32 {peaks['fp32']:.0f} GFLOP/s (torch.mm), "
-          f"int8 {peaks['int8']:.0f} GOP/s (torch._int_mm)")
+          f"{int8_peak}")
     for tokens in (128, 256):
         reference = TextClassifier.from_pretrained(model, ClassifierSettings(max_length=tokens))
         texts = documents(reference.tokenizer, tokens, count)
@@ -96,10 +105,11 @@ def main(count: int) -> None:
             speed = rate(classifier.score_texts, texts)
             difference = np.abs(classifier.score_texts(texts) - expected)
             precision = "int8" if quantize == "int8" else "fp32"
+            peak = peaks[precision]
+            share = f" = {speed * flops / 1e9 / peak:.0%} of the {precision} peak" if peak else ""
             print(f"  {runtime} {precision}: {speed:.1f} documents/s, {speed / baseline:.1f}x the baseline; "
-                  f"{speed * flops / 1e9:.0f} G(FL)OP/s = {speed * flops / 1e9 / peaks[precision]:.0%} of the "
-                  f"{precision} peak; difference to fp32 max {difference.max():.3f}, mean {difference.mean():.4f}",
-                  flush=True)
+                  f"{speed * flops / 1e9:.0f} G(FL)OP/s{share}; difference to fp32 max {difference.max():.3f}, "
+                  f"mean {difference.mean():.4f}", flush=True)
 
 
 if __name__ == "__main__":

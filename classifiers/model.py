@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from classifiers.cpu import choose_runtime, cpu_features, onnx_available
 from classifiers.runtimes import OnnxModel, export_onnx, quantize_torch
 from classifiers.thresholds import ThresholdSet
 from streams.config import ClassifierSettings, VigilSettings
@@ -95,6 +96,10 @@ class TextClassifier:
         if unknown:
             raise ValueError(f"classifier.thresholds names labels the model does not have: {sorted(unknown)} "
                              f"(model labels: {sorted(model.config.id2label.values())})")
+        if settings.runtime == "auto":
+            choice = choose_runtime(cpu_features(), onnx_available())
+            log.info("classifier.runtime auto: %s", choice)
+            settings = settings.model_copy(update={"runtime": choice.runtime, "quantize": choice.quantize})
         variant = f"{settings.runtime}-{'int8' if settings.quantize == 'int8' else 'fp32'}"
         if variant == "torch-int8":
             model = quantize_torch(model)

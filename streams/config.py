@@ -108,8 +108,10 @@ class ClassifierSettings(Section):
     thresholds_file: Path | None = Field(None, description="A file from `vigil thresholds` (temperatures, per-label "
                                          "and per-language thresholds); reloaded when it changes.")
     threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's choice).")
-    runtime: Literal["torch", "onnx"] = Field("torch", description="Inference engine: torch, or ONNX Runtime "
-                                              "(exported once per model version; needs vigil[onnx]).")
+    runtime: Literal["torch", "onnx", "auto"] = Field(
+        "torch", description="Inference engine: torch, or ONNX Runtime (exported once per model version; needs "
+        "vigil[onnx]); auto picks engine and quantization from the CPU's features (classifiers/cpu.py; `vigil "
+        "config` shows the choice and why) and then ignores quantize.")
     quantize: Literal["none", "int8"] = Field("none", description="Dynamic int8: about 3x faster on CPU; moves "
                                               "borderline scores (see classifiers/runtimes.py); the model version "
                                               "records the variant.")

@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from classifiers.cpu import choose_runtime, cpu_features, onnx_available
 from crawlers.schedule import Scheduler
 from streams import dead_letters
 from streams.config import settings_as_yaml
@@ -109,7 +110,15 @@ def cmd_dlq(args) -> int:
 
 
 def cmd_config(args) -> int:
-    print(settings_as_yaml(settings_of(args)), end="")
+    settings = settings_of(args)
+    print(settings_as_yaml(settings), end="")
+    features = cpu_features(ask_torch=False)
+    choice = choose_runtime(features, onnx_available())
+    classifier = settings.classifier
+    in_effect = (f"auto -> {choice}" if classifier.runtime == "auto" else
+                 f"{classifier.runtime} {'int8' if classifier.quantize == 'int8' else 'fp32'} as configured; "
+                 f"classifier.runtime: auto would choose {choice}")
+    print(f"# cpu: {features.describe()}\n# classifier runtime: {in_effect}")
     return 0
 
 
