@@ -10,7 +10,9 @@ from streams.schemas import CrawlStats, utcnow
 from streams.transports import open_transport
 
 log = logging.getLogger(__name__)
-ERROR_PREFIXES = ("vigil/refused/", "downloader/exception_type_count/", "spider_exceptions/", "vigil/dropped/")
+# Errors and refusals by kind; what the crawl's bounds cut counts among them (crawlers/limits.py).
+ERROR_PREFIXES = ("vigil/refused/", "downloader/exception_type_count/", "spider_exceptions/", "vigil/dropped/",
+                  "vigil/cut/")
 
 
 def crawl_stats(spider, stats: dict, reason: str) -> CrawlStats:

@@ -81,12 +81,12 @@ class DocumentPipeline:
         extracted, digest, simhash = analysis.extracted, analysis.text_sha256, analysis.simhash
         if not extracted.text:
             self.stats.inc_value("vigil/dropped/no_text")
-            raise DropItem(f"no text extracted from {item['url']}")
+            raise DropItem("no text extracted", log_level="INFO")  # the log line adds the URL (logformatter.py)
         spider = self.crawler.spider
         state = getattr(spider, "crawl_state", None)
         if state is not None and state.text_hash(item["url"]) == digest:
             self.stats.inc_value("vigil/unchanged/same_text")
-            raise DropItem(f"unchanged since the last crawl: {item['url']}")
+            raise DropItem("unchanged since the last crawl", log_level="DEBUG")  # expected: counted, not logged
         lang, confidence = analysis.lang, analysis.lang_confidence
         canonical = canonical_url(item["url"])
         fragment = urlsplit(item["url"]).fragment

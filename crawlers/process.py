@@ -5,13 +5,21 @@ scheduler, `vigil run`, `vigil crawl`) runs in a child process of its own (`star
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import signal
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from crawlers.sources import Source
 from streams.config import VigilSettings
+
+log = logging.getLogger(__name__)
+
+# Scrapy's start-up report (versions, settings, every component: 60 lines) and its closing stats dump (50
+# more). Above DEBUG a crawl child logs only what happens, and one line of figures per crawl (extensions.py).
+STARTUP_LOGGERS = ("scrapy.addons", "scrapy.middleware", "scrapy.crawler", "scrapy.statscollectors")
 
 
 def from_vigil(settings: VigilSettings) -> dict:
@@ -24,6 +32,9 @@ def from_vigil(settings: VigilSettings) -> dict:
         "DOWNLOAD_MAXSIZE": crawler.max_response_bytes,
         "DOWNLOAD_WARNSIZE": crawler.max_response_bytes // 2,
         "DOWNLOAD_TIMEOUT": crawler.download_timeout_s,
+        "VIGIL_ROBOTSTXT_TIMEOUT": crawler.robots_timeout_s,
+        "VIGIL_MAX_REQUESTS": crawler.max_requests_per_source,
+        "VIGIL_MAX_LINKS_PER_PAGE": crawler.max_links_per_page,
         "LOG_LEVEL": settings.log_level,
     }
 
@@ -50,7 +61,13 @@ def crawl(settings: VigilSettings, sources: list[Source], sources_file: Path, jo
     scrapy = scrapy_settings(settings)
     for name, value in overrides.items():
         scrapy.set(name, value, priority="cmdline")
+    quiet = settings.log_level.upper() != "DEBUG"
+    if quiet:
+        scrapy.set("LOG_VERSIONS", [], priority="cmdline")  # logged as the process is made
     process = CrawlerProcess(scrapy)
+    if quiet:  # only now: making the process resets Scrapy's loggers
+        for name in STARTUP_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
     crawlers = {}
     for source in sources:
         crawler = process.create_crawler(source.kind)
@@ -58,8 +75,41 @@ def crawl(settings: VigilSettings, sources: list[Source], sources_file: Path, jo
             crawler.settings.set("JOBDIR", str(Path(job_dir) / source.id), priority="cmdline")
         crawlers[source.id] = crawler
         process.crawl(crawler, source=source.id, sources=str(sources_file))
-    process.start()
+    _stop_on_signals(process)
+    process.start(install_signal_handlers=False)  # Vigil's handlers, above
     return {source_id: crawler.stats.get_stats() for source_id, crawler in crawlers.items()}
+
+
+def _stop_on_signals(process) -> None:
+    """The first SIGTERM (the scheduler, Kubernetes) stops the crawls at once: nothing more is sent, only
+    transfers under way finish (crawlers.middlewares.PromptStopMiddleware). The first SIGINT (Ctrl-C) stops
+    them as Scrapy does, after the requests in hand, so that a crawl with a job_dir resumes without a gap.
+    A second signal kills the process (the system's default action)."""
+    from scrapy.utils.ossignal import install_shutdown_handlers
+    from twisted.internet import reactor
+
+    from crawlers.middlewares import stop_now
+
+    def stop(signum: int) -> None:
+        at_once = signum == signal.SIGTERM
+        log.info("%s: stopping %s (a second signal kills the crawl)", signal.Signals(signum).name,
+                 "at once" if at_once else "after the requests in hand")
+        if at_once:
+            for crawler in process.crawlers:
+                crawler.signals.send_catch_log(signal=stop_now)
+        process.stop()
+
+    def first(signum, _frame):
+        install_shutdown_handlers(kill)
+        reactor.callFromThread(stop, signum)  # no logging in a signal handler: it can break the write it interrupted
+
+    def kill(signum, _frame):
+        for child in multiprocessing.active_children():  # the extraction worker, which only its pipeline stops
+            child.kill()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    install_shutdown_handlers(first)
 
 
 def _crawl_child(settings, sources, sources_file, overrides, job_dir, results):

@@ -87,7 +87,8 @@ class Scheduler:
             self.start(sources[source_id])
 
     def stop_all(self) -> None:
-        """SIGTERM to the crawls in hand (Scrapy closes them gracefully), then record them."""
+        """SIGTERM to the crawls in hand (each stops at once: nothing more is sent, transfers under way finish
+        within the download timeout; crawlers/process.py), then record them."""
         for process in self.running.values():
             process.terminate()
         for process in self.running.values():

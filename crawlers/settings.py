@@ -1,6 +1,6 @@
 """Scrapy settings for Vigil's crawlers: safe and polite by default.
 
-The ones Vigil's own settings control (user agent, robots.txt, size and time limits, log level) come
+The ones Vigil's own settings control (user agent, robots.txt, size, time and request limits, log level) come
 from them, through crawlers.process.from_vigil, so `scrapy crawl` honours vigil.yaml and VIGIL_*
 variables as `vigil crawl` does (which applies the same function to settings built in code)."""
 
@@ -27,15 +27,27 @@ RETRY_TIMES = 2
 VIGIL_ALLOWED_CONTENT_TYPES = ["text/html", "application/xhtml+xml", "text/plain"]
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawlers.middlewares.AddressGuardMiddleware": 50,  # before robots.txt, so robots fetches are guarded too
+    # Scrapy's offsite and robots.txt middlewares, with a line per refused redirect and a conservative robots.txt.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawlers.middlewares.OffsiteMiddleware": 50,
+    "crawlers.middlewares.AddressGuardMiddleware": 60,  # before robots.txt, so robots fetches are guarded too
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.middlewares.RobotsTxtMiddleware": 100,
     "crawlers.middlewares.ContentTypeMiddleware": 560,
     "crawlers.middlewares.ConditionalRequestMiddleware": 580,  # nearer the engine than the content check
+    "crawlers.middlewares.PromptStopMiddleware": 990,  # last before the downloader: after robots.txt waits
 }
+# Bounds on one crawl's work and memory (VIGIL_MAX_REQUESTS, VIGIL_MAX_LINKS_PER_PAGE, from Vigil's settings).
+SCHEDULER = "crawlers.limits.BoundedScheduler"
+SPIDER_MIDDLEWARES = {"crawlers.limits.LinksPerPageMiddleware": 950}  # nearest the spider: cut links cost no more
 EXTENSIONS = {"crawlers.extensions.CrawlStatsPublisher": 500}
 ITEM_PIPELINES = {
     "crawlers.pipelines.DocumentPipeline": 300,
     "crawlers.pipelines.PublishPipeline": 800,
 }
+
+# One line per dropped item (URL and reason), not the item with its whole page.
+LOG_FORMATTER = "crawlers.logformatter.LogFormatter"
 
 # No listening ports: crawls run unattended, often beside other services.
 TELNETCONSOLE_ENABLED = False

@@ -141,6 +141,13 @@ class CrawlerSettings(Section):
     max_response_bytes: int = Field(5 * 1024 * 1024, ge=1024, description="Largest response body, after decompression.")
     max_text_chars: int = Field(50_000, ge=1000, description="Main text is capped at this many characters.")
     download_timeout_s: float = Field(30.0, gt=0, description="Per-request timeout.")
+    robots_timeout_s: float = Field(10.0, gt=0, description="Timeout for a site's robots.txt, fetched once and not "
+                                    "retried; a site whose robots.txt cannot be fetched is not crawled that run.")
+    max_requests_per_source: int = Field(10_000, ge=1, description="Requests one crawl of a source may schedule, "
+                                         "every one counted (404s, errors, refused and dropped pages, retries, "
+                                         "redirects); the rest are cut. Also bounds the crawl's request queue.")
+    max_links_per_page: int = Field(1000, ge=1, description="Links followed from one page, feed or sitemap (links "
+                                    "to other sites not counted); the rest are cut.")
     archive: bool = Field(True, description="Keep every response a document came from as WARC evidence.")
     archive_dir: Path | None = Field(None, description="The evidence archive (default: data_dir/evidence).")
 
