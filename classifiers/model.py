@@ -75,6 +75,8 @@ class TextClassifier:
         self.by_language: dict[str, dict[str, float]] = {}
         self.thresholds_version: str | None = None
         self.reference: str | None = None  # what it was loaded as (a directory, hub id, "default")
+        # Languages its validation had enough labelled cases in (vigil.json); None: the model does not say.
+        self.validated_languages: frozenset[str] | None = None
         self.thresholds_file: Path | None = None
         self._thresholds_mtime: float | None = None
 
@@ -115,7 +117,13 @@ class TextClassifier:
                          thresholds=thresholds, max_length=settings.max_length, batch_size=settings.batch_size,
                          max_windows=settings.max_windows, threads=settings.threads)
         classifier.reference = str(path_or_id)
+        languages = meta.get("validation", {}).get("languages")
+        if languages is not None:
+            classifier.validated_languages = frozenset(lang for lang, v in languages.items() if v.get("validated"))
         return classifier
+
+    def language_validated(self, lang: str) -> bool | None:
+        return None if self.validated_languages is None else lang in self.validated_languages
 
     # -- thresholds ---------------------------------------------------------------------------------
     def use_thresholds(self, chosen: ThresholdSet) -> None:

@@ -80,6 +80,7 @@ class ClassifyStage(Stage[RawDocument]):
                 thresholds_version=self.classifier.thresholds_version,
                 evidence=[Evidence(**e) for e in prediction.evidence],
                 shadow=self._shadow_scores(shadow_prediction),
+                language_validated=self.classifier.language_validated(doc.lang),
             )
             stats["flagged"] += int(prediction.flagged)
             stats["shadow_flagged"] += int(bool(shadow_prediction and shadow_prediction.flagged))

@@ -142,6 +142,10 @@ class ClassifiedDocument(Message):
     thresholds_version: str | None = Field(None, description="The thresholds file in effect, if any.")
     evidence: list[Evidence] = Field(default_factory=list)
     shadow: ShadowScores | None = Field(None, description="A candidate model's scores, recorded, not used to flag.")
+    language_validated: bool | None = Field(
+        None, description="Whether the model was validated on the document's language (its card lists the "
+        "languages with enough labelled cases); False: these scores are unmeasured guesses. None: the model does "
+        "not say.")
     classified_at: datetime = Field(default_factory=utcnow)
 
     @field_validator("scores")

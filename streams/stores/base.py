@@ -28,6 +28,7 @@ def to_index_document(doc: ClassifiedDocument) -> dict:
         "max_score": max(doc.scores.values(), default=0.0),
         "labels": doc.labels,
         "flagged": doc.flagged,
+        "language_validated": doc.language_validated,
         "thresholds": doc.thresholds,
         "thresholds_version": doc.thresholds_version,
         "evidence": [e.model_dump(mode="json") for e in doc.evidence],

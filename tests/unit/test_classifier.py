@@ -1,4 +1,5 @@
 """Inference mechanics on a tiny random model: labels, thresholds, windows, evidence, the stage."""
+import json
 from collections import Counter
 
 import pytest
@@ -95,3 +96,19 @@ def test_classify_stage_emits_valid_classified_documents(model_dir):
         assert classified.document == doc and classified.model_version == "tiny-1"
         assert classified.thresholds == classifier.thresholds
     assert stats["flagged"] == sum(ClassifiedDocument.from_bytes(r.outputs[0].value).flagged for r in results)
+
+
+def test_each_document_says_whether_the_model_was_validated_on_its_language(tmp_path):
+    model_dir = build_tiny_model(tmp_path / "m", thresholds={"recruitment": 0.5, "propaganda": 0.5})
+    meta_file = model_dir / "vigil.json"
+    meta = json.loads(meta_file.read_text())
+    meta["validation"] = {"languages": {"en": {"validated": True}, "ru": {"validated": False, "positives": 3}}}
+    meta_file.write_text(json.dumps(meta))
+    stage = ClassifyStage(TextClassifier.from_pretrained(model_dir), "raw", "classified")
+    docs = [raw_document(f"https://e.org/{lang}", f"text {lang}", lang=lang) for lang in ("en", "ru", "uz")]
+    classified = [ClassifiedDocument.from_bytes(r.outputs[0].value) for r in stage.process(docs, Counter())]
+    assert [c.language_validated for c in classified] == [True, False, False]
+
+    unknown = ClassifyStage(TextClassifier.from_pretrained(build_tiny_model(tmp_path / "n")), "raw", "classified")
+    [result] = unknown.process(docs[:1], Counter())
+    assert ClassifiedDocument.from_bytes(result.outputs[0].value).language_validated is None  # the model does not say
