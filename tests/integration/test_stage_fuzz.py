@@ -89,7 +89,13 @@ def run_over(stage, values, transport, settings):
     dlq = f"dlq-{uuid.uuid4().hex[:8]}"
     runner = StageRunner(stage, transport.consumer([stage.input_topic], "fuzz"), producer, dlq, settings.stage)
     stats = runner.run(until_drained=True, idle_limit_s=5)
-    letters = transport.consumer([dlq], "reader").poll(100, 0.1)
+    reader = transport.consumer([dlq], f"reader-{dlq}")
+    letters = []
+    for _ in range(20):
+        letters += reader.poll(100, 0.1)
+        if len(letters) >= stats["dead_lettered"]:
+            break
+    reader.close()
     return stats, [DeadLetter.from_bytes(r.value) for r in letters]
 
 
