@@ -4,7 +4,9 @@ the default model (all-MiniLM-L6-v2 + Vigil's head), against the naive Hugging F
 variants: torch fp32, torch int8, ONNX Runtime fp32 and int8, all with length-sorted batches of 8. Also
 prints each variant's fidelity to fp32 (largest and mean probability difference) and the share of the
 machine's measured matrix-multiply peak (fp32, or int8 for the int8 variants where the CPU has VNNI or
-AMX) the model reaches, and the CPU features with the variant `classifier.runtime: auto` picks.
+AMX) the model reaches, and the CPU features with the variant `classifier.runtime: auto` picks. Then, page
+level: the classify stage (windows, evidence) on a realistic mix of 1,000 held-out public texts with and
+without the first pass (classifier.first_pass), with the flags it keeps.
 Documents are Stormfront sentences
 (shared data) joined and cut to the token count.
 Usage: python bench/inference.py [DOCUMENTS]
@@ -15,6 +17,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -26,8 +29,13 @@ from transformers import pipeline  # noqa: E402
 from classifiers.cpu import choose_runtime, cpu_features, onnx_available  # noqa: E402
 from classifiers.default import ensure_default_model  # noqa: E402
 from classifiers.model import TextClassifier  # noqa: E402
-from classifiers.training.datasets import load  # noqa: E402
+from classifiers.stage import ClassifyStage  # noqa: E402
+from classifiers.training.datasets import load, load_all  # noqa: E402
+from classifiers.training.first_pass import DEFAULT_DATA as FIRST_PASS_DATA  # noqa: E402
+from classifiers.training.first_pass import held_out  # noqa: E402
 from streams.config import ClassifierSettings  # noqa: E402
+from streams.schemas import ClassifiedDocument  # noqa: E402
+from tests.factories import raw_document  # noqa: E402
 
 VARIANTS = [("torch", "none"), ("torch", "int8"), ("onnx", "none"), ("onnx", "int8")]
 
@@ -112,5 +120,35 @@ def main(count: int) -> None:
                   f"mean {difference.mean():.4f}", flush=True)
 
 
+def page_level(model: Path, count: int) -> None:
+    """The classify stage (windows, evidence) on a realistic mix, with and without the first pass, against the
+    naive pipeline on the same texts; the mix is the first pass's held-out texts, mostly benign as crawls are."""
+    examples = [e for e in load_all(FIRST_PASS_DATA) if held_out(e.text)]
+    mix = [examples[i] for i in np.random.default_rng(0).choice(len(examples), min(count, len(examples)),
+                                                                 replace=False)]
+    docs = [raw_document(f"https://bench.example/{n}", e.text, lang=e.lang) for n, e in enumerate(mix)]
+    naive = pipeline("text-classification", model=str(model), top_k=None, function_to_apply="sigmoid")
+    baseline = rate(lambda batch: [naive(t, truncation=True, max_length=128) for t in batch], [d.text for d in docs])
+    print(f"\npage level, the classify stage with evidence on {len(docs)} documents of the mix "
+          f"({', '.join(FIRST_PASS_DATA)}): naive pipeline {baseline:.1f} documents/s (baseline)")
+    flagged: dict[bool, set[str]] = {}
+    for first_pass in (False, True):
+        classifier = TextClassifier.from_pretrained(model, ClassifierSettings(first_pass=first_pass))
+        stage = ClassifyStage(classifier, "raw", "classified", cache_size=0)
+        stage.process(docs[:16], Counter())  # warm up
+        stats: Counter = Counter()
+        started = time.perf_counter()
+        results = stage.process(docs, stats)
+        speed = len(docs) / (time.perf_counter() - started)
+        outputs = [ClassifiedDocument.from_bytes(r.outputs[0].value) for r in results]
+        flagged[first_pass] = {c.document.id for c in outputs if c.flagged}
+        kept = (f"; keeps {len(flagged[True] & flagged[False])} of the {len(flagged[False])} flags without it"
+                if first_pass else "")
+        print(f"  {'with' if first_pass else 'without'} the first pass: {speed:.1f} documents/s, "
+              f"{speed / baseline:.1f}x the baseline; {stats['first_pass_cleared']} cleared before the "
+              f"transformer{kept}", flush=True)
+
+
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 400)
+    page_level(ensure_default_model(Path(tempfile.mkdtemp(prefix="vigil-inference-")) / "models"), 1000)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 from classifiers import multilingual
 from classifiers.artifacts import assemble_from_head, build_in_place, weights_sha256
+from classifiers.first_pass import FILE as FIRST_PASS_FILE
 from classifiers.model import VIGIL_FILE
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,12 @@ def ensure_default_model(data_dir: Path) -> Path:
         raise RuntimeError(f"the encoder in {encoder} is not the one the default head was trained on "
                            f"(sha256 differs); reinstall '{ENCODER_PACKAGE}' or retrain with `vigil train --default`")
     log.info("building the default model %s in %s", meta["version"], target)
-    return build_in_place(target, lambda partial: assemble_from_head(str(encoder), HEAD_DIR, partial))
+
+    def build(partial: Path) -> None:
+        assemble_from_head(str(encoder), HEAD_DIR, partial)
+        if (HEAD_DIR / FIRST_PASS_FILE).exists():  # its first pass, for classifier.first_pass
+            shutil.copyfile(HEAD_DIR / FIRST_PASS_FILE, partial / FIRST_PASS_FILE)
+    return build_in_place(target, build)
 
 
 def resolve_encoder(reference: str | None, data_dir: Path) -> tuple[str, str]:

@@ -17,6 +17,8 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from classifiers.cpu import choose_runtime, cpu_features, onnx_available
+from classifiers.first_pass import FILE as FIRST_PASS_FILE
+from classifiers.first_pass import FirstPass
 from classifiers.runtimes import OnnxModel, export_onnx, quantize_torch
 from classifiers.thresholds import ThresholdSet
 from streams.config import ClassifierSettings, VigilSettings
@@ -75,6 +77,7 @@ class TextClassifier:
         self.by_language: dict[str, dict[str, float]] = {}
         self.thresholds_version: str | None = None
         self.reference: str | None = None  # what it was loaded as (a directory, hub id, "default")
+        self.first_pass: FirstPass | None = None  # screens documents before the transformer, when switched on
         # Languages its validation had enough labelled cases in (vigil.json); None: the model does not say.
         self.validated_languages: frozenset[str] | None = None
         self.thresholds_file: Path | None = None
@@ -111,12 +114,22 @@ class TextClassifier:
             cache = settings.onnx_cache_dir or (local / "onnx" if local.is_dir() else Path(data_dir) / "onnx")
             exported = export_onnx(str(path_or_id), tokenizer, cache, version, settings.quantize == "int8")
             model = OnnxModel(exported, model.config, list(tokenizer.model_input_names), settings.threads)
+        first_pass = None
+        if settings.first_pass:
+            first_pass = FirstPass.load(Path(str(path_or_id)))
+            if first_pass is None:
+                raise ValueError(f"classifier.first_pass is on, but {path_or_id} has no {FIRST_PASS_FILE}: run "
+                                 f"`vigil first-pass --model {path_or_id}`")
+            if first_pass.teacher_version != version:
+                raise ValueError(f"the first pass in {path_or_id} was fitted to model {first_pass.teacher_version}, "
+                                 f"not {version}: run `vigil first-pass --model {path_or_id}` again")
         if variant != "torch-fp32":
             version = f"{version}+{variant}"  # every flag records which variant scored it
         classifier = cls(model, tokenizer, name=meta.get("name") or Path(str(path_or_id)).name, version=version,
                          thresholds=thresholds, max_length=settings.max_length, batch_size=settings.batch_size,
                          max_windows=settings.max_windows, threads=settings.threads)
         classifier.reference = str(path_or_id)
+        classifier.first_pass = first_pass
         languages = meta.get("validation", {}).get("languages")
         if languages is not None:
             classifier.validated_languages = frozenset(lang for lang, v in languages.items() if v.get("validated"))

@@ -2,7 +2,8 @@
 
 Between batches it picks up a changed thresholds file and, with `classifier.model: active`, a switch
 of the active or shadow model (classifiers/selection.py), without a restart. A shadow model's scores
-are recorded under its own version and never flag anything.
+are recorded under its own version and never flag anything. With classifier.first_pass, only documents
+the first pass finds suspect reach the transformer (classifiers/first_pass.py).
 """
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from classifiers.cache import PredictionCache
 from classifiers.model import Prediction, TextClassifier
 from classifiers.selection import SelectionFile
 from streams.runner import Output, Result, Stage
-from streams.schemas import ClassifiedDocument, Evidence, RawDocument, ShadowScores
+from streams.schemas import ClassifiedDocument, Evidence, FirstPassResult, RawDocument, ShadowScores
 
 log = logging.getLogger(__name__)
+CLEARED = Prediction(scores={}, labels=[], flagged=False)
 
 
 class ClassifyStage(Stage[RawDocument]):
@@ -63,16 +65,30 @@ class ClassifyStage(Stage[RawDocument]):
         return ShadowScores(model_version=self.shadow.version, scores=prediction.scores, labels=prediction.labels,
                             flagged=prediction.flagged)
 
+    def _screen(self, texts: list[str], stats: Counter) -> list[FirstPassResult | None]:
+        first_pass = self.classifier.first_pass
+        if first_pass is None:
+            return [None] * len(texts)
+        scores, sent_on = first_pass.candidates(texts)
+        stats["first_pass_cleared"] += int((~sent_on).sum())
+        return [FirstPassResult(version=first_pass.version, score=float(score), threshold=first_pass.threshold,
+                                sent_on=bool(on)) for score, on in zip(scores, sent_on)]
+
     def process(self, items: list[RawDocument], stats: Counter) -> list[Result]:
         self.refresh(stats)
         texts, langs = [doc.text for doc in items], [doc.lang for doc in items]
-        predictions, hits = self.cache.predict(self.classifier, texts, langs)
+        screened = self._screen(texts, stats)
+        sent = [i for i, result in enumerate(screened) if result is None or result.sent_on]
+        scored, hits = self.cache.predict(self.classifier, [texts[i] for i in sent], [langs[i] for i in sent])
         stats["cache_hits"] += hits
+        predictions = [CLEARED] * len(items)  # the transformer never saw what the first pass cleared
+        for i, prediction in zip(sent, scored):
+            predictions[i] = prediction
         shadows: list[Prediction | None] = [None] * len(items)
         if self.shadow is not None:
             shadows = list(self.shadow_cache.predict(self.shadow, texts, langs, explain=False)[0])
         results = []
-        for doc, prediction, shadow_prediction in zip(items, predictions, shadows):
+        for doc, prediction, shadow_prediction, first_pass in zip(items, predictions, shadows, screened):
             classified = ClassifiedDocument(
                 document=doc, model_name=self.classifier.name, model_version=self.classifier.version,
                 scores=prediction.scores, labels=prediction.labels, flagged=prediction.flagged,
@@ -80,7 +96,7 @@ class ClassifyStage(Stage[RawDocument]):
                 thresholds_version=self.classifier.thresholds_version,
                 evidence=[Evidence(**e) for e in prediction.evidence],
                 shadow=self._shadow_scores(shadow_prediction),
-                language_validated=self.classifier.language_validated(doc.lang),
+                language_validated=self.classifier.language_validated(doc.lang), first_pass=first_pass,
             )
             stats["flagged"] += int(prediction.flagged)
             stats["shadow_flagged"] += int(bool(shadow_prediction and shadow_prediction.flagged))

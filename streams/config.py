@@ -115,6 +115,10 @@ class ClassifierSettings(Section):
     quantize: Literal["none", "int8"] = Field("none", description="Dynamic int8: about 3x faster on CPU; moves "
                                               "borderline scores (see classifiers/runtimes.py); the model version "
                                               "records the variant.")
+    first_pass: bool = Field(False, description="Send only the documents a cheap first pass finds suspect to the "
+                             "transformer (needs first_pass.npz in the model directory: `vigil first-pass`); the rest "
+                             "are recorded unflagged with first_pass.sent_on false. It keeps the share of the "
+                             "transformer's flags its file states (0.99 when fitted by default), not all.")
     cache_size: int = Field(10_000, ge=0, description="Predictions kept by exact text, per model and thresholds "
                             "version and language: unchanged pages and texts repeated across pages are scored "
                             "once. 0: off.")

@@ -130,6 +130,16 @@ class ShadowScores(BaseModel):
     flagged: bool
 
 
+class FirstPassResult(BaseModel):
+    """What the cheap first pass made of a document (classifier.first_pass): sent on to the transformer, or
+    cleared, in which case the transformer never scored it and `scores` is empty."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: str
+    score: float
+    threshold: float
+    sent_on: bool
+
+
 class ClassifiedDocument(Message):
     schema_: Literal["vigil.classified/1"] = Field("vigil.classified/1", alias="schema")
     document: RawDocument
@@ -142,6 +152,7 @@ class ClassifiedDocument(Message):
     thresholds_version: str | None = Field(None, description="The thresholds file in effect, if any.")
     evidence: list[Evidence] = Field(default_factory=list)
     shadow: ShadowScores | None = Field(None, description="A candidate model's scores, recorded, not used to flag.")
+    first_pass: FirstPassResult | None = Field(None, description="Set when a first pass screened the document.")
     language_validated: bool | None = Field(
         None, description="Whether the model was validated on the document's language (its card lists the "
         "languages with enough labelled cases); False: these scores are unmeasured guesses. None: the model does "

@@ -29,6 +29,7 @@ def to_index_document(doc: ClassifiedDocument) -> dict:
         "labels": doc.labels,
         "flagged": doc.flagged,
         "language_validated": doc.language_validated,
+        "first_pass": doc.first_pass.model_dump(mode="json") if doc.first_pass else None,
         "thresholds": doc.thresholds,
         "thresholds_version": doc.thresholds_version,
         "evidence": [e.model_dump(mode="json") for e in doc.evidence],

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from classifiers.selection import ACTIVE, SelectionFile
+from streams.config import ConfigError
 from vigil.cli.common import AddCommand, probability, settings_of
 
 
@@ -101,6 +102,27 @@ def cmd_evaluate(args) -> int:
     if result.gate:
         print("release gate FAILED:\n  " + "\n  ".join(result.gate), file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_first_pass(args) -> int:
+    from classifiers.default import resolve_model
+    from classifiers.loading import active_reference
+    from classifiers.model import TextClassifier
+    from classifiers.training.datasets import load_all
+    from classifiers.training.first_pass import DEFAULT_DATA, fit_first_pass
+
+    settings = settings_of(args)
+    reference = resolve_model(active_reference(settings, args.model), settings.data_dir)
+    if not Path(reference).is_dir():
+        raise ConfigError(f"vigil first-pass writes into the model directory; {reference!r} is not one")
+    teacher = TextClassifier.from_pretrained(reference, settings.classifier.model_copy(
+        update={"runtime": "torch", "quantize": "none", "first_pass": False}))
+    examples = load_all(args.data or DEFAULT_DATA, Path(args.shared_data))
+    first_pass = fit_first_pass(teacher, examples, recall=args.recall,
+                                progress=lambda line: print(line, file=sys.stderr, flush=True))
+    path = first_pass.save(Path(reference))
+    print(json.dumps({"file": str(path), **first_pass.report}, indent=2))
     return 0
 
 
@@ -214,6 +236,17 @@ def register(command: AddCommand) -> None:
     evaluate.add_argument("--min-support", type=int, default=30, help="fewest positives and negatives for a "
                           "language to count as validated (default 30)")
     evaluate.add_argument("--shared-data", default="../shared/data", help="where the named public sets live")
+
+    first_pass = command("first-pass", cmd_first_pass, "Fit the cheap first pass (hashed byte n-grams) to a "
+                         "model's own flags on a realistic mix, and write first_pass.npz into the model directory; "
+                         "classifier.first_pass: true then sends only suspect documents to the transformer.")
+    first_pass.add_argument("--model", help="model directory (default: classifier.model)")
+    first_pass.add_argument("--data", nargs="+", default=None, help="texts for the model to label (default: a mix "
+                            "of the named public sets: stormfront:all, hatecheck, mhc:ar, annotated:all, regional, "
+                            "checks)")
+    first_pass.add_argument("--recall", type=probability, default=0.99, help="share of the model's flags on "
+                            "held-out texts the first pass must keep (default 0.99)")
+    first_pass.add_argument("--shared-data", default="../shared/data", help="where the named public sets live")
 
     model = command("model", cmd_model, "Switch the model classify workers use (with classifier.model: active), "
                     "run a candidate in shadow (scored and recorded, never flagging), roll back.")
