@@ -88,9 +88,32 @@ class KibanaSettings(Section):
     space: str | None = Field(None, description="Kibana space to import into (default: the default space).")
     review_url: str | None = Field(
         None, description="Link for a document id in Kibana, {{value}} standing for the id (e.g. "
-        "https://review.example/documents/{{value}}). Unset: the id opens the document in Discover.")
+        "https://review.example/documents/{{value}}); wins over console_url. Unset: console_url, else the id "
+        "opens the document in Discover (in the same space).")
+    console_url: str | None = Field(
+        None, description="Where analysts reach `vigil console` (e.g. https://review.example/vigil): a document "
+        "id in Kibana links to <console_url>/documents/<id>.")
+
+    @field_validator("console_url")
+    @classmethod
+    def _an_absolute_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL, like https://review.example/vigil")
+        return value
     saved_objects: Path | None = Field(None, description="The saved objects file (default: "
                                        "deploy/kibana/vigil.ndjson).")
+
+
+class ReviewSettings(Section):
+    reasons_file: Path | None = Field(None, description="The policy clauses a decision cites, kept by an admin "
+                                      "(YAML: `reasons:` mapping each id to its description). Default: "
+                                      "deploy/review/reasons.yaml.")
+    identity: str | None = Field(None, min_length=1, description="Who `vigil review` records as the reviewer. "
+                                 "Unset: the operating-system user.")
+    publish_timeout_s: float = Field(5.0, gt=0, description="How long recording a decision waits for Kafka before "
+                                     "queuing it (the decision stands in the store either way).")
+    publish_interval_s: float = Field(30.0, gt=0, description="How often `vigil run` and `vigil index` send "
+                                      "queued decisions to the reviews topic.")
 
 
 class ClassifierSettings(Section):
@@ -185,6 +208,27 @@ class AlertSettings(Section):
                                 "the baseline rate.")
 
 
+class ConsoleSettings(Section):
+    host: str = Field("127.0.0.1", description="Address the review console (`vigil console`) listens on.")
+    port: int = Field(8420, ge=1, le=65535, description="Port the review console listens on.")
+    session_hours: float = Field(12.0, gt=0, description="How long a console login lasts before signing in again.")
+    claim_minutes: float = Field(10.0, gt=0, description="How long a reviewer's claim on an item lasts; renewed "
+                                 "while its page is open, so two reviewers never work on the same item.")
+    daily_limit: int = Field(200, ge=0, description="Items a reviewer sees in a day before the console warns "
+                             "(reviewer wellness). 0: no warning.")
+    login_attempts: int = Field(5, ge=1, description="Failed logins per account and address before logins are "
+                                "refused (429) for the rest of login_window_minutes.")
+    login_window_minutes: float = Field(15.0, gt=0, description="The window failed logins are counted over.")
+    https: bool = Field(False, description="The console is reached over https (behind a TLS proxy): cookies are "
+                        "marked Secure.")
+    trusted_proxy_header: str | None = Field(
+        None, description="Header a trusted reverse proxy sets to the logged-in account's name (e.g. X-Remote-User), "
+        "which then logs that console account in. Unset: off. Only behind a proxy that removes the header from "
+        "clients' requests.")
+    secret_key_file: Path | None = Field(None, description="Key that session ids are stored under (created on "
+                                         "first use). Default: data_dir/console-secret.")
+
+
 class VigilSettings(Section):
     data_dir: Path = Field(Path(".vigil"), description="Embedded log, embedded store, built models, keys.")
     log_level: str = Field("INFO", description="Python logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL.")
@@ -199,11 +243,13 @@ class VigilSettings(Section):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
     kibana: KibanaSettings = Field(default_factory=KibanaSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     crawler: CrawlerSettings = Field(default_factory=CrawlerSettings)
     stage: StageSettings = Field(default_factory=StageSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
 
 # Section name -> its model (topics -> TopicSettings, ...): what VIGIL_<SECTION>_<FIELD> variables address.

@@ -20,15 +20,26 @@ def read_saved_objects(path: Path = SAVED_OBJECTS) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def document_link(settings: VigilSettings) -> str | None:
+    """Where a document id in Kibana links (a url field format template, {{value}} the id): kibana.review_url,
+    else the review console's document page, else None (the shipped link: Discover, in the same space)."""
+    if settings.kibana.review_url:
+        return settings.kibana.review_url
+    if settings.kibana.console_url:
+        return settings.kibana.console_url.rstrip("/") + "/documents/{{value}}"
+    return None
+
+
 def saved_objects_for(settings: VigilSettings) -> list[dict]:
-    """The shipped objects with the deployment's alias as the data view's pattern and its review link."""
+    """The shipped objects with the deployment's alias as the data view's pattern and its document link."""
     objects = read_saved_objects(settings.kibana.saved_objects or SAVED_OBJECTS)
+    link = document_link(settings)
     for obj in objects:
         if obj["type"] == "index-pattern" and obj["id"] == DATA_VIEW_ID:
             obj["attributes"]["title"] = settings.elasticsearch.alias
-            if settings.kibana.review_url:
+            if link:
                 formats = json.loads(obj["attributes"]["fieldFormatMap"])
-                formats["id"]["params"]["urlTemplate"] = settings.kibana.review_url
+                formats["id"]["params"]["urlTemplate"] = link
                 obj["attributes"]["fieldFormatMap"] = json.dumps(formats)
     return objects
 

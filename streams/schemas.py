@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Literal, TypeVar
@@ -189,16 +190,40 @@ class Decision(str, Enum):
     confirmed = "confirmed"
     dismissed = "dismissed"
     escalated = "escalated"
+    # Undo: withdraws the latest decision still standing. A decision of its own, never a deletion.
+    retracted = "retracted"
+
+
+REVIEWER_SOURCES = ("console", "cli", "proxy")
 
 
 class ReviewEvent(Message):
+    """One analyst decision. The history of a document is every event on it; which one stands is
+    streams.reviews.standing_decision. Fields added after the first version have defaults, so events
+    published before them still parse as vigil.reviews/1."""
     schema_: Literal["vigil.reviews/1"] = Field("vigil.reviews/1", alias="schema")
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=8, max_length=64,
+                          pattern=r"^[A-Za-z0-9_-]+$",
+                          description="The event's idempotence key, on the topic and in the history: "
+                          "consumers and stores drop a second copy.")
     document_id: str = Field(min_length=8)
     reviewer: str = Field(min_length=1)
+    reviewer_source: str = Field("cli", min_length=1, description="How the reviewer's identity was established: "
+                                 f"{', '.join(REVIEWER_SOURCES)}.")
     decision: Decision
+    reason: str | None = Field(None, description="The policy clause the decision cites (an id from "
+                               "review.reasons_file); streams.reviews.record_review requires one except to retract.")
     corrected_labels: list[str] | None = None
     note: str = ""
     decided_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("decided_at")
+    @classmethod
+    def _in_utc(cls, value: datetime) -> datetime:
+        # One zone everywhere, so that stores order decisions by the text of their times.
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 
 MAX_ERROR_CHARS = 2_000

@@ -25,8 +25,34 @@ def kafka_bootstrap():
         yield bootstrap
 
 
+# osmem-server stops answering (the next index creation hangs) once about 140 indices with Vigil's analyzers were
+# created in it, deleted or not (measured: a store's setup creates two; the 71st setup hangs). So each test module
+# has a server of its own, and the tests of both stores (many per module) get a fresh one after this many.
+TESTS_PER_OSMEM_SERVER = 25
+
+
 @pytest.fixture(scope="session")
+def _elasticsearch_servers():
+    """A function giving the URL of the test server for the next test, starting a fresh one now and then."""
+    current: dict = {"server": None, "url": None, "tests": 0}
+
+    def next_url() -> str:
+        if current["server"] is None or current["tests"] >= TESTS_PER_OSMEM_SERVER:
+            if current["server"] is not None:
+                current["server"].__exit__(None, None, None)
+            current["server"] = osmem_server()
+            current["url"], current["tests"] = current["server"].__enter__(), 0
+        current["tests"] += 1
+        return current["url"]
+
+    yield next_url
+    if current["server"] is not None:
+        current["server"].__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
 def elasticsearch_url():
+    """A test server of the module's own."""
     with osmem_server() as url:
         yield url
 
@@ -61,5 +87,5 @@ def backend_settings(request, settings):
 def store_settings(request, settings):
     """The same settings on the embedded store and on the Elasticsearch-API test server."""
     if request.param == "elasticsearch":
-        settings.elasticsearch.url = request.getfixturevalue("elasticsearch_url")
+        settings.elasticsearch.url = request.getfixturevalue("_elasticsearch_servers")()
     return settings

@@ -19,6 +19,7 @@ from streams.alerts import FlagRateMonitor
 from streams.config import ConfigError, VigilSettings
 from streams.index_stage import IndexStage
 from streams.metrics import serve_metrics
+from streams.reviews import publish_pending, publish_periodically
 from streams.runner import StageRunner
 from streams.stores import Store, open_store
 from streams.transports import Transport, open_transport
@@ -32,6 +33,14 @@ log = logging.getLogger(__name__)
 def all_topics(settings: VigilSettings) -> list[str]:
     t = settings.topics
     return [t.raw, t.classified, t.reviews, t.dlq, t.crawl_stats]
+
+
+def publish_queued(settings: VigilSettings, store: Store) -> None:
+    """Send the review decisions queued while the reviews topic was unreachable; an outage leaves them queued."""
+    try:
+        publish_pending(store, settings)
+    except Exception as exc:
+        log.warning("queued review decisions not published (`vigil reviews publish` sends them): %s", exc)
 
 
 def setup(settings: VigilSettings, transport: Transport, store: Store) -> None:
@@ -184,6 +193,7 @@ def run_once(settings: VigilSettings, sources_file: Path, source_ids: list[str] 
         if latencies:
             summary.fetch_to_searchable_s = {"median": statistics.median(latencies), "max": max(latencies)}
         progress(f"  {summary.documents} documents, {summary.classified} classified, {summary.indexed} indexed")
+        publish_queued(settings, store)
     finally:
         store.close()
         transport.close()
@@ -207,6 +217,8 @@ def run_forever(settings: VigilSettings, sources_file: Path, stop: threading.Eve
     threads = [threading.Thread(target=r.run, name=r.stage.name, daemon=True) for r in runners]
     for thread in threads:
         thread.start()
+    if "index" in stages:  # the process that writes the store also sends the decisions queued in it
+        threads.append(publish_periodically(settings, stop))
     scheduler = Scheduler(settings, Path(sources_file), scrapy_overrides=scrapy_overrides or {}) \
         if "crawl" in stages else None
     try:

@@ -3,16 +3,21 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import hashlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from streams.closing import Closing
 from streams.schemas import ClassifiedDocument, Decision, ReviewEvent, utcnow
 from streams.stores.query import TextQuery, parse_query
 
-REVIEW_STATUSES = ("unreviewed", *(decision.value for decision in Decision))
+# What a document's review.status can be: a retraction is never the status, it restores the decision before it.
+REVIEW_STATUSES = ("unreviewed", *(decision.value for decision in Decision if decision is not Decision.retracted))
+UNREVIEWED = {"status": "unreviewed"}
+REVIEW_FIELDS = ("status", "reviewer", "reviewer_source", "decided_at", "corrected_labels", "reason", "note",
+                 "event_id")  # a document's `review` object (review_fields)
 
 
 def to_index_document(doc: ClassifiedDocument) -> dict:
@@ -39,14 +44,67 @@ def to_index_document(doc: ClassifiedDocument) -> dict:
     }
 
 
-def review_fields(event: ReviewEvent) -> dict:
+def review_fields(event: ReviewEvent | None) -> dict:
+    """A document's `review` fields: its standing decision (None: unreviewed)."""
+    if event is None:
+        return dict(UNREVIEWED)
     return {
         "status": event.decision.value,
         "reviewer": event.reviewer,
+        "reviewer_source": event.reviewer_source,
         "decided_at": event.decided_at.isoformat(),
         "corrected_labels": event.corrected_labels,
+        "reason": event.reason,
         "note": event.note,
+        "event_id": event.event_id,
     }
+
+
+def utc_text(moment: datetime) -> str:
+    """A time as decisions' times are kept (ISO 8601 in UTC), so that text order is time order."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def history_entry(event: ReviewEvent, published: bool) -> dict:
+    """One decision as review_history and audit_log list it."""
+    return {"event_id": event.event_id, "document_id": event.document_id, "reviewer": event.reviewer,
+            "reviewer_source": event.reviewer_source, "decision": event.decision.value,
+            "labels": event.corrected_labels, "reason": event.reason, "note": event.note,
+            "decided_at": event.decided_at.isoformat(), "published": published}
+
+
+def standing_decision(history: list[dict]) -> dict | None:
+    """The decision in effect after retractions, from a history oldest first: a retraction withdraws the latest
+    decision still standing before it (confirmed, escalated, retracted: confirmed stands); None when nothing
+    stands (never decided, or every decision withdrawn)."""
+    standing: list[dict] = []
+    for entry in history:
+        if entry["decision"] == Decision.retracted.value:
+            if standing:
+                standing.pop()
+        else:
+            standing.append(entry)
+    return standing[-1] if standing else None
+
+
+def standing_event(events: list[ReviewEvent]) -> ReviewEvent | None:
+    """standing_decision over events (oldest first)."""
+    by_id = {event.event_id: event for event in events}
+    standing = standing_decision([{"event_id": e.event_id, "decision": e.decision.value} for e in events])
+    return by_id[standing["event_id"]] if standing else None
+
+
+def legacy_event(document: dict) -> ReviewEvent:
+    """The decision a document recorded before stores kept a history (only its latest one was kept, and it was
+    published then), with an event id derived from it, so that every store makes the same one once."""
+    review = document["review"]
+    event_id = hashlib.sha256(f"legacy\n{document['id']}\n{review.get('decided_at')}".encode()).hexdigest()[:32]
+    return ReviewEvent(event_id=event_id, document_id=document["id"], reviewer=review.get("reviewer") or "unknown",
+                       reviewer_source="cli", decision=review["status"],
+                       corrected_labels=review.get("corrected_labels"), note=review.get("note") or "",
+                       decided_at=review.get("decided_at") or utcnow())
 
 
 @dataclass
@@ -132,8 +190,32 @@ class Store(Closing, abc.ABC):
         None, or the error that rejected it (RejectedError). Raise TransientError if the store is down."""
 
     @abc.abstractmethod
+    def append_review(self, event: ReviewEvent) -> None:
+        """Record an analyst's decision: append it to the document's history (append-only; the same event_id
+        again changes nothing) and set the document's `review` fields to the standing decision (unreviewed
+        when every decision was retracted), with the event unpublished (the outbox, see publish_pending in
+        streams.reviews). KeyError if the document id is unknown."""
+
     def apply_review(self, event: ReviewEvent) -> None:
-        """Record an analyst's decision on a document; KeyError if the id is unknown."""
+        """Record a decision: the same as append_review (kept for its callers)."""
+        self.append_review(event)
+
+    @abc.abstractmethod
+    def review_history(self, doc_id: str) -> list[dict]:
+        """Every decision on the document, oldest first (history_entry's fields); [] when none."""
+
+    @abc.abstractmethod
+    def audit_log(self, reviewer: str | None = None, document_id: str | None = None, since: datetime | None = None,
+                  until: datetime | None = None, limit: int = 100) -> list[dict]:
+        """Decisions newest first, of one reviewer or document, decided within [since, until] when given."""
+
+    @abc.abstractmethod
+    def unpublished_reviews(self, limit: int) -> list[ReviewEvent]:
+        """Decisions not yet on the reviews topic, the oldest decided first."""
+
+    @abc.abstractmethod
+    def mark_published(self, event_ids: list[str]) -> None:
+        """These decisions are on the reviews topic (ids not in the history are ignored)."""
 
     @abc.abstractmethod
     def get(self, doc_id: str) -> dict | None:

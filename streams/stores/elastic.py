@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
@@ -13,8 +14,20 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from streams.config import ElasticsearchSettings
 from streams.errors import RejectedError, TransientError
-from streams.schemas import ClassifiedDocument, ReviewEvent
-from streams.stores.base import Hit, SearchQuery, SearchResult, Store, review_fields, to_index_document
+from streams.schemas import ClassifiedDocument, ReviewEvent, utcnow
+from streams.stores.base import (
+    REVIEW_FIELDS,
+    Hit,
+    SearchQuery,
+    SearchResult,
+    Store,
+    history_entry,
+    legacy_event,
+    review_fields,
+    standing_event,
+    to_index_document,
+    utc_text,
+)
 from streams.stores.elastic_layout import DEFAULT_DIRECTORY, RETENTION_CLASSES, Layout
 from streams.stores.query import Term, TextQuery
 
@@ -23,6 +36,8 @@ log = logging.getLogger(__name__)
 LANGUAGE_FIELDS = ("en", "ru", "ar", "fa", "zh")
 TEXT_FIELDS = ["title^2", *(f"title.{lang}^2" for lang in LANGUAGE_FIELDS),
                "text", *(f"text.{lang}" for lang in LANGUAGE_FIELDS)]
+EVENT_FIELDS = tuple(name for name in ReviewEvent.model_fields if name != "schema_")
+MAX_HISTORY = 10_000  # decisions on one document read back at once
 _VERSIONED = re.compile(r"application/vnd\.elasticsearch\+([a-z-]+)\s*;\s*compatible-with=\d+")
 
 
@@ -137,6 +152,28 @@ class ElasticsearchStore(Store):
                 log.info("created %s behind write alias %s", layout.first_index(retention), write_alias)
         if not self._call("check alerts index", lambda: client.indices.exists(index=layout.alerts_index)):
             self._call("create alerts index", lambda: client.indices.create(index=layout.alerts_index))
+        reviews = layout.reviews_index
+        if self._call("check reviews index", lambda: client.indices.exists(index=reviews)):
+            mappings = layout.index_templates()[reviews]["template"]["mappings"]
+            self._call("upgrade reviews mappings", lambda: client.indices.put_mapping(index=reviews, **mappings))
+        else:
+            self._call("create reviews index", lambda: client.indices.create(index=reviews))
+            self._start_history()
+
+    def _start_history(self):
+        """Documents reviewed before the history existed: each one's decision becomes its first event (already
+        published: it was, when it was made)."""
+        query = {"bool": {"filter": [{"exists": {"field": "review.status"}}],
+                          "must_not": [{"term": {"review.status": "unreviewed"}}]}}
+        documents = self._call("scan reviews", lambda: list(helpers.scan(
+            self.client, index=self.alias, query={"query": query, "sort": ["_doc"]})))
+        actions = [{"_op_type": "create", "_index": self.layout.reviews_index, "_id": event.event_id,
+                    "_source": self._history_document(event, published=True)}
+                   for event in (legacy_event(hit["_source"]) for hit in documents)]
+        if actions:
+            self._call("start the history", lambda: helpers.bulk(self.client, actions, raise_on_error=False,
+                                                                 refresh=True))
+            log.info("review history started with the %d decisions documents held", len(actions))
 
     def _locate(self, ids: list[str], source: list[str] | bool) -> dict[str, dict]:
         """Where each existing document lives: id -> hit (`_index`, `_source`), copies in other indices
@@ -225,22 +262,72 @@ class ElasticsearchStore(Store):
                 f"Elasticsearch refused document {result['_id']} ({status}): {reason}")
         return [errors.get(doc.document.id) for doc in docs]
 
-    def apply_review(self, event: ReviewEvent):
+    @staticmethod
+    def _history_document(event: ReviewEvent, published: bool = False) -> dict:
+        # `sequence` orders decisions made in the same millisecond (dates sort by milliseconds) as they came.
+        return {**event.model_dump(mode="json", by_alias=False, exclude={"schema_"}), "published": published,
+                "recorded_at": utcnow().isoformat(), "sequence": time.time_ns()}
+
+    def _history(self, filters: list[dict], order: str, size: int) -> list[tuple[ReviewEvent, bool]]:
+        result = self._call("review history", lambda: self.client.search(
+            index=self.layout.reviews_index, query={"bool": {"filter": filters}}, size=size,
+            sort=[{"decided_at": order}, {"sequence": order}]))
+        events = []
+        for hit in result["hits"]["hits"]:
+            source = hit["_source"]
+            events.append((ReviewEvent.model_validate({key: source[key] for key in EVENT_FIELDS if key in source}),
+                           bool(source.get("published"))))
+        return events
+
+    def append_review(self, event: ReviewEvent):
         found = self._locate([event.document_id], source=True).get(event.document_id)
         if found is None:
             raise KeyError(event.document_id)
-        review = review_fields(event)
-        if self.layout.retention_of(found["_index"]) == "unflagged":
+        # The history first: refreshed at once, since the standing decision is read back from it. The same
+        # event again is refused (409) and changes nothing; the review fields are set again from the history,
+        # which also finishes an append that stopped between the two writes.
+        self._call("append review", lambda: self.client.options(ignore_status=409).create(
+            index=self.layout.reviews_index, id=event.event_id, document=self._history_document(event),
+            refresh=True))
+        history = self._history([{"term": {"document_id": event.document_id}}], "asc", MAX_HISTORY)
+        self._set_review(found, review_fields(standing_event([e for e, _ in history])))
+
+    def review_history(self, doc_id):
+        return [history_entry(e, published) for e, published in
+                self._history([{"term": {"document_id": doc_id}}], "asc", MAX_HISTORY)]
+
+    def audit_log(self, reviewer=None, document_id=None, since=None, until=None, limit=100):
+        filters: list[dict] = [{"term": {field: value}} for field, value in
+                               (("reviewer", reviewer), ("document_id", document_id)) if value is not None]
+        if since is not None or until is not None:
+            bounds = {op: utc_text(moment) for op, moment in (("gte", since), ("lte", until)) if moment is not None}
+            filters.append({"range": {"decided_at": bounds}})
+        return [history_entry(e, published) for e, published in self._history(filters, "desc", limit)]
+
+    def unpublished_reviews(self, limit):
+        return [e for e, _ in self._history([{"term": {"published": False}}], "asc", limit)]
+
+    def mark_published(self, event_ids):
+        actions = [{"_op_type": "update", "_index": self.layout.reviews_index, "_id": event_id,
+                    "doc": {"published": True}} for event_id in event_ids]
+        if actions:  # an id not in the history fails alone (404), and is ignored
+            self._call("mark published", lambda: helpers.bulk(self.client, actions, raise_on_error=False,
+                                                              refresh=True))
+
+    def _set_review(self, found: dict, review: dict):
+        """Set a document's review fields where it lives (`found`: its _locate hit, with its whole _source)."""
+        doc_id = found["_id"]
+        if review["status"] != "unreviewed" and self.layout.retention_of(found["_index"]) == "unflagged":
             # Reviewed documents are kept as long as flagged ones: move it, then drop the old copy.
             self._call("review", lambda: self.client.index(
-                index=self.layout.write_alias("flagged"), id=event.document_id,
+                index=self.layout.write_alias("flagged"), id=doc_id,
                 document={**found["_source"], "review": review}))
             for index in (found["_index"], *found["duplicates"]):
-                self._call("review", lambda: self.client.options(ignore_status=404).delete(
-                    index=index, id=event.document_id))
+                self._call("review", lambda: self.client.options(ignore_status=404).delete(index=index, id=doc_id))
             return
-        self._call("review", lambda: self.client.update(
-            index=found["_index"], id=event.document_id, doc={"review": review}))
+        # An update merges objects: every field is given, so that none of a decision no longer standing lingers.
+        review = {**dict.fromkeys(REVIEW_FIELDS), **review}
+        self._call("review", lambda: self.client.update(index=found["_index"], id=doc_id, doc={"review": review}))
 
     def to_recheck(self, checked_before, limit):
         query = {"bool": {"filter": [{"term": {"flagged": True}}],

@@ -51,6 +51,11 @@ class Layout:
     def alerts_index(self) -> str:
         return f"{self.alias}-alerts"
 
+    @property
+    def reviews_index(self) -> str:
+        """Every review decision, append-only; outside the read alias."""
+        return f"{self.alias}-reviews"
+
     def _bodies(self, folder: str) -> dict[str, dict]:
         return {self.rename(path.stem): _read(path) for path in sorted((self.directory / folder).glob("*.json"))}
 

@@ -8,7 +8,18 @@ from pathlib import Path
 
 from streams import sqlite_db
 from streams.schemas import ClassifiedDocument, ReviewEvent
-from streams.stores.base import Hit, SearchQuery, SearchResult, Store, review_fields, to_index_document
+from streams.stores.base import (
+    Hit,
+    SearchQuery,
+    SearchResult,
+    Store,
+    history_entry,
+    legacy_event,
+    review_fields,
+    standing_event,
+    to_index_document,
+    utc_text,
+)
 from streams.stores.query import Term
 
 SCHEMA = """
@@ -19,9 +30,17 @@ CREATE TABLE IF NOT EXISTS scores (id TEXT, label TEXT, score REAL, over INTEGER
 CREATE INDEX IF NOT EXISTS scores_label ON scores (label, score);
 CREATE TABLE IF NOT EXISTS availability (id TEXT PRIMARY KEY, checked_at TEXT, status TEXT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, created_at TEXT, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reviews (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, document_id TEXT NOT NULL,
+    reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, body TEXT NOT NULL, published INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS reviews_document ON reviews (document_id, decided_at, seq);
+CREATE INDEX IF NOT EXISTS reviews_decided ON reviews (decided_at, seq);
+CREATE INDEX IF NOT EXISTS reviews_outbox ON reviews (published, decided_at, seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS fulltext USING fts5(
     id UNINDEXED, title, text, tokenize = 'porter unicode61 remove_diacritics 2');
 """
+
+HISTORY_VERSION = 1  # PRAGMA user_version: the store keeps a history of decisions
 
 
 def fts_phrase(term: Term) -> str:
@@ -46,6 +65,8 @@ class SqliteStore(Store):
         self.path = Path(path)
         self._conn = sqlite_db.connect(self.path, SCHEMA)
         self._lock = threading.Lock()
+        if self._conn.execute("PRAGMA user_version").fetchone()[0] < HISTORY_VERSION:
+            self._start_history()
 
     def setup(self):
         self._conn.executescript(SCHEMA)
@@ -76,13 +97,68 @@ class SqliteStore(Store):
         self._write(write)
         return [None] * len(docs)
 
-    def apply_review(self, event: ReviewEvent):
+    def _start_history(self):
+        """A store from before the history: each reviewed document's decision becomes its first event (already
+        published: it was, when it was made). Once per store file."""
         def write(conn: sqlite3.Connection):
-            updated = conn.execute("UPDATE documents SET review = ? WHERE id = ?",
-                                   (json.dumps(review_fields(event)), event.document_id)).rowcount
-            if not updated:
-                raise KeyError(event.document_id)
+            rows = conn.execute("SELECT body, review FROM documents WHERE json_extract(review, '$.status') != "
+                                "'unreviewed' AND id NOT IN (SELECT document_id FROM reviews)").fetchall()
+            for body, review in rows:
+                event = legacy_event({**json.loads(body), "review": json.loads(review)})
+                self._insert_event(conn, event, published=True)
+                conn.execute("UPDATE documents SET review = ? WHERE id = ?",
+                             (json.dumps(review_fields(event)), event.document_id))
+            conn.execute(f"PRAGMA user_version = {HISTORY_VERSION}")
         self._write(write)
+
+    @staticmethod
+    def _insert_event(conn: sqlite3.Connection, event: ReviewEvent, published: bool = False) -> bool:
+        return conn.execute(
+            "INSERT OR IGNORE INTO reviews (event_id, document_id, reviewer, decided_at, body, published) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (event.event_id, event.document_id, event.reviewer,
+                                           event.decided_at.isoformat(), event.to_bytes().decode(), int(published))
+        ).rowcount == 1
+
+    def append_review(self, event: ReviewEvent):
+        def write(conn: sqlite3.Connection):
+            if conn.execute("SELECT 1 FROM documents WHERE id = ?", (event.document_id,)).fetchone() is None:
+                raise KeyError(event.document_id)
+            if not self._insert_event(conn, event):
+                return  # this event is in the history already
+            events = [ReviewEvent.model_validate_json(row[0]) for row in conn.execute(
+                "SELECT body FROM reviews WHERE document_id = ? ORDER BY decided_at, seq", (event.document_id,))]
+            conn.execute("UPDATE documents SET review = ? WHERE id = ?",
+                         (json.dumps(review_fields(standing_event(events))), event.document_id))
+        self._write(write)
+
+    def _entries(self, sql: str, params: list) -> list[dict]:
+        return [history_entry(ReviewEvent.model_validate_json(body), bool(published))
+                for body, published in self._conn.execute(sql, params)]
+
+    def review_history(self, doc_id):
+        return self._entries("SELECT body, published FROM reviews WHERE document_id = ? ORDER BY decided_at, seq",
+                             [doc_id])
+
+    def audit_log(self, reviewer=None, document_id=None, since=None, until=None, limit=100):
+        where, params = [], []
+        for column, value in (("reviewer = ?", reviewer), ("document_id = ?", document_id),
+                              ("decided_at >= ?", since and utc_text(since)),
+                              ("decided_at <= ?", until and utc_text(until))):
+            if value is not None:
+                where.append(column)
+                params.append(value)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        return self._entries(f"SELECT body, published FROM reviews{clause} ORDER BY decided_at DESC, seq DESC LIMIT ?",
+                             [*params, limit])
+
+    def unpublished_reviews(self, limit):
+        rows = self._conn.execute("SELECT body FROM reviews WHERE published = 0 ORDER BY decided_at, seq LIMIT ?",
+                                  (limit,))
+        return [ReviewEvent.model_validate_json(row[0]) for row in rows]
+
+    def mark_published(self, event_ids):
+        self._write(lambda conn: conn.executemany("UPDATE reviews SET published = 1 WHERE event_id = ?",
+                                                  [(event_id,) for event_id in event_ids]))
 
     def to_recheck(self, checked_before, limit):
         rows = self._conn.execute(

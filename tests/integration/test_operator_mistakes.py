@@ -21,7 +21,10 @@ def vigil(*args: str, env: dict | None = None, cwd=None, stdin: str | None = Non
 
 
 @pytest.mark.parametrize("args, env, code, says", [
-    (["review", "0" * 32, "--decision", "confirmed", "--reviewer", ""], {}, 2, "reviewer: String should have"),
+    (["review", "0" * 32, "--decision", "confirmed", "--reason", "recruitment-call"], {"VIGIL_REVIEW_IDENTITY": ""}, 2,
+     "review.identity: String should have"),
+    (["review", "0" * 32, "--decision", "confirmed", "--reason", "x"], {"VIGIL_REVIEW_REASONS_FILE": "/nonexistent"},
+     2, "review.reasons_file /nonexistent does not exist"),
     (["config"], {"VIGIL_LOG_LEVEL": "LOUD"}, 2, "'LOUD' is not a logging level"),
     (["search", "x"], {"VIGIL_DATA_DIR": "/proc/nope"}, 1, "/proc/nope"),
     (["search", "x"], {"VIGIL_ELASTICSEARCH_URL": "notaurl"}, 2, "elasticsearch.url"),

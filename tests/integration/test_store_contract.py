@@ -8,6 +8,8 @@ import pytest
 
 from streams.schemas import ClassifiedDocument, Decision, ReviewEvent
 from streams.stores import SearchQuery, open_store
+from streams.stores.elastic import ElasticsearchStore
+from streams.stores.sqlite import SqliteStore
 from tests.factories import BASE_TIME, classified, raw_document
 
 pytestmark = pytest.mark.integration
@@ -204,6 +206,128 @@ def test_reindexing_never_duplicates_or_overwrites_reviews(store):
 def test_review_of_unknown_document_is_an_error(store):
     with pytest.raises(KeyError):
         store.apply_review(ReviewEvent(document_id="0" * 32, reviewer="a", decision=Decision.dismissed))
+
+
+def decide(store, name: str, decision: Decision, minutes: int, **fields) -> ReviewEvent:
+    """Append a decision on one of the fixture's documents, `minutes` after the documents were fetched."""
+    event = ReviewEvent(document_id=store.ids[name], reviewer=fields.pop("reviewer", "analyst-1"), decision=decision,
+                        decided_at=BASE_TIME + timedelta(hours=1, minutes=minutes), **fields)
+    store.append_review(event)
+    return event
+
+
+def test_history_keeps_every_decision_and_the_document_shows_the_latest(store):
+    doc_id = store.ids["recruit"]
+    first = decide(store, "recruit", Decision.escalated, 0, reason="escalate-unsure-language", note="dialect?")
+    second = decide(store, "recruit", Decision.confirmed, 5, reviewer="analyst-2", reason="recruitment-call",
+                    corrected_labels=["recruitment"], reviewer_source="console")
+    store.refresh()
+    history = store.review_history(doc_id)
+    assert [entry["event_id"] for entry in history] == [first.event_id, second.event_id]
+    assert history[0] == {"event_id": first.event_id, "document_id": doc_id, "reviewer": "analyst-1",
+                          "reviewer_source": "cli", "decision": "escalated", "labels": None,
+                          "reason": "escalate-unsure-language", "note": "dialect?",
+                          "decided_at": first.decided_at.isoformat(), "published": False}
+    assert history[1]["labels"] == ["recruitment"] and history[1]["reviewer_source"] == "console"
+    review = store.get(doc_id)["review"]
+    assert review["status"] == "confirmed" and review["reviewer"] == "analyst-2"
+    assert review["reason"] == "recruitment-call" and review["event_id"] == second.event_id
+    assert ids(store.search(SearchQuery(review_status="confirmed"))) == {doc_id}
+    assert store.review_history(store.ids["news"]) == []
+
+
+def test_a_retraction_restores_the_decision_before_it(store):
+    doc_id = store.ids["praise"]
+    confirmed = decide(store, "praise", Decision.confirmed, 0, reason="propaganda-glorification")
+    decide(store, "praise", Decision.escalated, 1, reason="escalate-imminent-threat")
+    decide(store, "praise", Decision.retracted, 2, note="escalated the wrong page")
+    store.refresh()
+    review = store.get(doc_id)["review"]
+    assert review["status"] == "confirmed" and review["event_id"] == confirmed.event_id
+    assert [entry["decision"] for entry in store.review_history(doc_id)] == ["confirmed", "escalated", "retracted"]
+    decide(store, "praise", Decision.retracted, 3)  # and the only one left: unreviewed again
+    store.refresh()
+    assert store.get(doc_id)["review"]["status"] == "unreviewed"
+    assert doc_id not in {doc["id"] for doc in store.reviewed()}
+    assert doc_id in ids(store.search(SearchQuery(review_status="unreviewed")))
+    assert len(store.review_history(doc_id)) == 4  # undo is a decision too, never a deletion
+
+
+def test_appending_the_same_event_again_changes_nothing(store):
+    doc_id = store.ids["news"]
+    dismissed = decide(store, "news", Decision.dismissed, 0, reason="not-violating-news")
+    later = decide(store, "news", Decision.confirmed, 1, reason="propaganda-glorification")
+    store.append_review(dismissed)  # redelivered
+    store.append_review(later)
+    store.refresh()
+    assert [entry["event_id"] for entry in store.review_history(doc_id)] == [dismissed.event_id, later.event_id]
+    assert store.get(doc_id)["review"]["status"] == "confirmed"
+
+
+def test_audit_log_lists_decisions_newest_first(store):
+    a = decide(store, "recruit", Decision.confirmed, 0, reason="recruitment-call")
+    b = decide(store, "news", Decision.dismissed, 10, reviewer="analyst-2", reason="not-violating-news")
+    c = decide(store, "recruit", Decision.retracted, 20, reviewer="analyst-2")
+    store.refresh()
+    assert [entry["event_id"] for entry in store.audit_log()] == [c.event_id, b.event_id, a.event_id]
+    assert [entry["event_id"] for entry in store.audit_log(reviewer="analyst-2")] == [c.event_id, b.event_id]
+    assert [entry["event_id"] for entry in store.audit_log(document_id=store.ids["recruit"])] == [
+        c.event_id, a.event_id]
+    window = store.audit_log(since=b.decided_at, until=c.decided_at - timedelta(seconds=1))
+    assert [entry["event_id"] for entry in window] == [b.event_id]
+    assert [entry["event_id"] for entry in store.audit_log(limit=1)] == [c.event_id]
+    assert store.audit_log()[0]["document_id"] == store.ids["recruit"]
+
+
+def test_the_outbox_holds_decisions_until_they_are_marked_published(store):
+    later = decide(store, "news", Decision.dismissed, 10, reason="not-violating-news")
+    earlier = decide(store, "recruit", Decision.confirmed, 0, reason="recruitment-call")
+    store.refresh()
+    assert store.unpublished_reviews(10) == [earlier, later]  # in decided_at order, whole events
+    assert store.unpublished_reviews(1) == [earlier]
+    store.mark_published([earlier.event_id])
+    store.refresh()
+    assert store.unpublished_reviews(10) == [later]
+    assert store.review_history(store.ids["recruit"])[0]["published"] is True
+    store.mark_published([later.event_id, "not-an-event"])
+    store.refresh()
+    assert store.unpublished_reviews(10) == []
+
+
+def test_decisions_made_before_the_history_existed_start_it(store):
+    """A store written by an older Vigil kept only each document's latest decision: upgrading makes it the
+    first event of the document's history (published then), so that undo and re-review work on it."""
+    doc_id = store.ids["recruit"]
+    legacy = {"status": "confirmed", "reviewer": "analyst-7", "decided_at": "2026-10-01T09:00:00+00:00",
+              "corrected_labels": None, "note": "old"}
+    if store.name == "embedded":
+        store._conn.execute("UPDATE documents SET review = ? WHERE id = ?", (json.dumps(legacy), doc_id))
+        store._conn.execute("PRAGMA user_version = 0")
+        store.close()
+        upgraded = SqliteStore(store.path)
+    else:
+        store.client.update(index=store._locate([doc_id], source=False)[doc_id]["_index"], id=doc_id,
+                            doc={"review": legacy}, refresh=True)
+        store.client.indices.delete(index=store.layout.reviews_index)
+        upgraded = ElasticsearchStore(store.settings)
+        upgraded.setup()
+        upgraded.setup()  # once only
+    try:
+        history = upgraded.review_history(doc_id)
+        assert [(e["decision"], e["reviewer"], e["note"], e["published"]) for e in history] == [
+            ("confirmed", "analyst-7", "old", True)]
+        assert upgraded.unpublished_reviews(10) == []
+        upgraded.append_review(ReviewEvent(document_id=doc_id, reviewer="a", decision=Decision.retracted))
+        upgraded.refresh()
+        assert upgraded.get(doc_id)["review"]["status"] == "unreviewed"
+    finally:
+        upgraded.close()
+
+
+def test_append_review_of_unknown_document_is_an_error(store):
+    with pytest.raises(KeyError):
+        store.append_review(ReviewEvent(document_id="0" * 32, reviewer="a", decision=Decision.confirmed))
+    assert store.unpublished_reviews(10) == []
 
 
 def test_alerts_are_stored_once_per_id_newest_first(store):

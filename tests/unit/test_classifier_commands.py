@@ -138,7 +138,8 @@ def test_corrected_labels_must_be_the_models_and_an_empty_list_means_none(tmp_pa
         store.upsert([doc])
     config = tmp_path / "vigil.yaml"
     config.write_text(f"data_dir: {tmp_path / 'data'}\n")
-    review = ["--config", str(config), "review", doc.document.id, "--decision", "dismissed", "--reviewer", "a"]
+    review = ["--config", str(config), "review", doc.document.id, "--decision", "dismissed",
+              "--reason", "not-violating-news"]
     assert main([*review, "--labels", "bogus"]) == 2
     assert "corrected labels ['bogus'] are not labels of" in capsys.readouterr().err
     with SqliteStore(tmp_path / "data" / "store.sqlite") as store:

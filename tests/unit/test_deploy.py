@@ -134,7 +134,7 @@ def test_index_templates_compose_the_component_templates_for_each_retention_clas
 def test_templates_are_renamed_for_another_alias():
     layout = Layout(alias="osint")
     templates = layout.index_templates()
-    assert set(templates) == {"osint-flagged", "osint-unflagged", "osint-alerts"}
+    assert set(templates) == {"osint-flagged", "osint-unflagged", "osint-alerts", "osint-reviews"}
     assert templates["osint-flagged"]["composed_of"] == ["osint-analysis", "osint-documents", "osint-review"]
     assert templates["osint-flagged"]["template"]["aliases"] == {"osint": {}}
     assert templates["osint-flagged"]["template"]["settings"]["index"]["lifecycle"] == {
@@ -146,3 +146,32 @@ def test_unflagged_documents_expire_before_flagged_ones():
     policies = Layout().lifecycle_policies()
     days = {name: int(p["policy"]["phases"]["delete"]["min_age"].rstrip("d")) for name, p in policies.items()}
     assert days["vigil-unflagged"] < days["vigil-flagged"]
+
+
+def test_roles_name_kibana_9_features_and_the_review_history_index():
+    roles = {path.stem: json.loads(path.read_text()) for path in (DEPLOY / "elasticsearch" / "roles").glob("*.json")}
+
+    def kibana_privileges(role: str) -> set[str]:
+        return {p for application in roles[role].get("applications", []) for p in application["privileges"]}
+
+    # Kibana 9 renamed these features (discover_v2, ...); the old names grant nothing there.
+    assert {"feature_discover_v2.read", "feature_dashboard_v2.read", "feature_visualize_v2.read"} == \
+        kibana_privileges("vigil_analyst")
+    assert {"feature_discover_v2.all", "feature_dashboard_v2.all", "feature_visualize_v2.all"} <= \
+        kibana_privileges("vigil_setup")
+    assert not {p for role in roles for p in kibana_privileges(role)
+                if re.match(r"feature_(discover|dashboard|visualize)\.", p)}
+
+    def index_privileges(role: str, index: str) -> set[str]:
+        return {p for entry in roles[role]["indices"] if index in entry["names"] for p in entry["privileges"]}
+
+    assert {"read", "write"} <= index_privileges("vigil_reviewer", "vigil-reviews")
+    assert {"read", "write"} <= index_privileges("vigil_indexer", "vigil-reviews")  # publishes queued decisions
+    assert "read" in index_privileges("vigil_analyst", "vigil-reviews")
+    assert "create_index" in index_privileges("vigil_setup", "vigil-reviews")
+
+
+def test_the_review_history_index_stays_out_of_the_read_alias():
+    template = Layout(alias="osint").index_templates()["osint-reviews"]
+    assert template["index_patterns"] == ["osint-reviews"] and not template["template"].get("aliases")
+    assert template["template"]["mappings"]["dynamic"] == "strict"

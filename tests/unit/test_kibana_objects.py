@@ -3,7 +3,9 @@ resolves, ids are fixed (re-imports overwrite instead of duplicating)."""
 from __future__ import annotations
 
 import json
+import posixpath
 import re
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
 
@@ -84,9 +86,13 @@ def test_every_reference_resolves(obj):
         assert panels and all(panel["panelRefName"] in names for panel in panels)
         assert len({panel["panelIndex"] for panel in panels}) == len(panels)
     if obj["type"] == "visualization":
-        params = json.loads(attributes["visState"])["params"]
-        if "index_pattern" in params:  # TSVB names its data view inline
-            assert params["index_pattern"]["id"] == DATA_VIEW_ID
+        state = json.loads(attributes["visState"])
+        params = state["params"]
+        if state["type"] == "metrics":  # TSVB: its data view by reference, as Kibana saves it
+            assert "index_pattern" not in params and params["use_kibana_indexes"] is True
+            assert params["index_pattern_ref_name"] in names
+            assert {"name": params["index_pattern_ref_name"], "type": "index-pattern", "id": DATA_VIEW_ID} in \
+                obj["references"]
 
 
 def test_the_saved_searches_analysts_asked_for():
@@ -110,3 +116,61 @@ def test_objects_are_adapted_to_the_deployment():
     assert view["attributes"]["title"] == "osint"
     assert json.loads(view["attributes"]["fieldFormatMap"])["id"]["params"]["urlTemplate"] == \
         "https://review.example/d/{{value}}"
+
+
+def render_link(params: dict, value: str, page: str, base_path: str = "") -> str:
+    """The href Kibana's url field formatter makes of a value (field_formats/common/converters/url.tsx):
+    {{value}} URL-encoded (encodeURIComponent), {{rawValue}} as it is; a relative link prefixed with the
+    origin and base path (a space's /s/ID is part of it) the way the formatter does; then dot segments
+    resolved, as the browser does when it follows the link. `page` is the Kibana page showing the field."""
+    encoded = quote(value, safe="-_.!~*'()")
+    url = re.sub(r"{{\s*(\w+)\s*}}", lambda m: {"value": encoded, "rawValue": value}.get(m[1], ""),
+                 params["urlTemplate"])
+    parts = urlsplit(page)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if url.startswith(("http://", "https://", "mailto:")):
+        prefix = ""
+    elif url.startswith("#"):
+        prefix = origin + parts.path
+    elif url.startswith(base_path or "/"):
+        prefix = origin
+    else:
+        prefix = f"{origin}{base_path}/app{'' if url.startswith('/') else '/'}"
+    href = urlsplit(prefix + url)
+    path = posixpath.normpath(href.path) if href.path else ""
+    return href._replace(path=path).geturl()
+
+
+def id_format(settings: VigilSettings) -> dict:
+    view = next(obj for obj in saved_objects_for(settings) if obj["type"] == "index-pattern")
+    return json.loads(view["attributes"]["fieldFormatMap"])
+
+
+DOC_ID = "0123456789abcdef0123456789abcdef"
+
+
+def test_page_links_open_the_page_as_crawled():
+    formats = id_format(VigilSettings())
+    url = "https://forum.example/viewtopic.php?t=12&p=7#post-7"
+    for field in ("url", "canonical_url"):
+        assert render_link(formats[field]["params"], url, "https://kibana.example/app/discover") == url
+
+
+@pytest.mark.parametrize("page, base_path", [
+    ("https://kibana.example/app/discover", ""),
+    ("https://kibana.example/s/analysts/app/discover", "/s/analysts"),  # a Kibana space
+    ("https://example.org/kibana/s/analysts/app/dashboards", "/kibana/s/analysts"),  # behind a base path
+])
+def test_the_document_id_opens_it_in_discover_in_the_same_space(page, base_path):
+    href = urlsplit(render_link(id_format(VigilSettings())["id"]["params"], DOC_ID, page, base_path))
+    assert f"{href.scheme}://{href.netloc}" == "https://" + urlsplit(page).netloc
+    assert href.path == f"{urlsplit(page).path.split('/app/')[0]}/app/discover"
+    state = parse_qs(urlsplit(unquote(href.fragment)).query)
+    assert f"query:'id:\"{DOC_ID}\"'" in state["_a"][0] and "index:'vigil-documents'" in state["_a"][0]
+    assert "time:(from:now-5y,to:now)" in state["_g"][0]  # found whenever it was fetched
+
+
+def test_the_document_id_opens_the_review_console_when_there_is_one():
+    settings = VigilSettings.model_validate({"kibana": {"console_url": "https://review.example/vigil/"}})
+    link = render_link(id_format(settings)["id"]["params"], DOC_ID, "https://kibana.example/s/a/app/discover", "/s/a")
+    assert link == f"https://review.example/vigil/documents/{DOC_ID}"

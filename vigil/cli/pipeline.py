@@ -11,12 +11,22 @@ from streams import dead_letters
 from streams.config import settings_as_yaml
 from streams.kibana import import_saved_objects
 from streams.metrics import serve_metrics
+from streams.reviews import publish_periodically
 from streams.runner import StageRunner
 from streams.stores import open_store
 from streams.transports import open_transport
 from vigil.cli.common import AddCommand, settings_of, sources_file_of, stop_on_signals
 from vigil.demo.run import demo
-from vigil.pipeline import STAGES, classify_runner, crawl_sources, index_runner, run_forever, run_once, setup
+from vigil.pipeline import (
+    STAGES,
+    classify_runner,
+    crawl_sources,
+    index_runner,
+    publish_queued,
+    run_forever,
+    run_once,
+    setup,
+)
 
 
 def cmd_demo(args) -> int:
@@ -77,7 +87,16 @@ def cmd_index(args) -> int:
     with open_transport(settings) as transport, open_store(settings) as store:
         transport.ensure_topics([settings.topics.classified, settings.topics.dlq])
         store.setup()
-        return _run_stage(args, settings, index_runner(settings, transport, store, stop_on_signals()))
+        stop = stop_on_signals()
+        publisher = None if args.once else publish_periodically(settings, stop)  # decisions queued in the store
+        try:
+            return _run_stage(args, settings, index_runner(settings, transport, store, stop))
+        finally:
+            stop.set()
+            if publisher is not None:
+                publisher.join()
+            else:
+                publish_queued(settings, store)
 
 
 def cmd_setup(args) -> int:

@@ -44,7 +44,7 @@ def demo(settings: VigilSettings, serve: bool = False) -> int:
         print(f"\ndemo check: {len(expected & flagged_paths)}/{len(expected)} violating pages flagged; "
               f"{len(clean & flagged_paths)}/{len(clean)} news, counter-speech and other pages flagged")
         print("\nnext: vigil search --flagged | vigil search attack | vigil search --label recruitment --json\n"
-              "      vigil review ID --decision confirmed --reviewer you")
+              "      vigil show ID | vigil review ID --decision confirmed --reason recruitment-call")
         if serve:
             print(f"\nserving {site.url}/ until Ctrl-C")
             try:
