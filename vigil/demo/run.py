@@ -35,7 +35,7 @@ def demo(settings: VigilSettings, serve: bool = False) -> int:
             flagged = store.search(SearchQuery(flagged=True, source="riverside", limit=100))
         print(f"\nflagged for review ({flagged.total}):")
         for hit in flagged.hits:
-            print(f"  [{', '.join(hit.labels)}] {hit.title}\n      {hit.url}")
+            print(f"  [{', '.join(hit.labels)}] {hit.title}\n      {hit.url}\n      id {hit.id}")
             for evidence in hit.evidence[:1]:
                 print(f"      why: \"{evidence['text'][:110]}\" ({evidence['label']} {evidence['score']:.2f})")
         flagged_paths = {hit.url[len(site.url):] for hit in flagged.hits}
@@ -44,7 +44,9 @@ def demo(settings: VigilSettings, serve: bool = False) -> int:
         print(f"\ndemo check: {len(expected & flagged_paths)}/{len(expected)} violating pages flagged; "
               f"{len(clean & flagged_paths)}/{len(clean)} news, counter-speech and other pages flagged")
         print("\nnext: vigil search --flagged | vigil search attack | vigil search --label recruitment --json\n"
-              "      vigil show ID | vigil review ID --decision confirmed --reason recruitment-call")
+              "      vigil show ID | vigil review ID --decision confirmed --reason recruitment-call\n"
+              f"review them in the console: vigil users add NAME --role analyst, then vigil console "
+              f"(http://{settings.console.host}:{settings.console.port}/)")
         if serve:
             print(f"\nserving {site.url}/ until Ctrl-C")
             try:
