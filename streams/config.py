@@ -51,15 +51,20 @@ class KafkaSettings(Section):
     )
 
 
+def http_url(value: str | None, example: str) -> str | None:
+    """A setting's URL, checked: absolute http(s) with a host."""
+    if value is not None and not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL, like {example}")
+    return value
+
+
 class ElasticsearchSettings(Section):
     url: str | None = Field(None, description="Elasticsearch URL. Unset: the embedded SQLite store.")
 
     @field_validator("url")
     @classmethod
     def _an_http_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"{value!r} is not an http(s) URL, like http://localhost:9200")
-        return value
+        return http_url(value, "http://localhost:9200")
     plain_json: bool = Field(
         False, description="Send plain application/json instead of versioned media types (OpenSearch, proxies, "
         "test servers)."
@@ -97,9 +102,7 @@ class KibanaSettings(Section):
     @field_validator("console_url")
     @classmethod
     def _an_absolute_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"{value!r} is not an http(s) URL, like https://review.example/vigil")
-        return value
+        return http_url(value, "https://review.example/vigil")
     saved_objects: Path | None = Field(None, description="The saved objects file (default: "
                                        "deploy/kibana/vigil.ndjson).")
 

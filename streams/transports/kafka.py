@@ -83,12 +83,16 @@ class KafkaTransport(Transport):
         finally:
             admin.close()
 
-    def committed(self, group, topic):
-        try:  # a consumer that subscribes to nothing never joins the group; it only fetches its offsets
-            consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group,
-                                     **{**CONSUMER_DEFAULTS, **self._consumer_cfg})
+    def _reader(self, group: str | None) -> KafkaConsumer:
+        """A consumer for one look (offsets, a record), with the configured client settings."""
+        try:
+            return KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group,
+                                 **{**CONSUMER_DEFAULTS, **self._consumer_cfg})
         except KafkaError as exc:
             raise TransientError(f"Kafka at {','.join(self.bootstrap)} unreachable: {exc}") from exc
+
+    def committed(self, group, topic):
+        consumer = self._reader(group)  # subscribes to nothing, so never joins the group: it only reads offsets
         try:
             positions = {}
             for partition in consumer.partitions_for_topic(topic) or ():
@@ -103,11 +107,7 @@ class KafkaTransport(Transport):
 
     def fetch(self, topic, partition, offset, timeout_s: float = 10.0):
         tp = TopicPartition(topic, partition)
-        try:
-            consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None,
-                                     **{**CONSUMER_DEFAULTS, **self._consumer_cfg})
-        except KafkaError as exc:
-            raise TransientError(f"Kafka at {','.join(self.bootstrap)} unreachable: {exc}") from exc
+        consumer = self._reader(None)
         try:
             consumer.assign([tp])
             consumer.seek(tp, offset)
