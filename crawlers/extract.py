@@ -80,10 +80,29 @@ class Extracted:
     published_at: datetime | None
 
 
+# List items that are nothing but a link: menus, "most read" boxes and the link lists of index pages. Their
+# text is the title of another page, which is crawled and classified as itself.
+LINK_ONLY_ITEMS = "//li[a][not(text()[normalize-space()])][not(*[not(self::a)])]"
+
+
+def _without_link_lists(html: str):
+    """The parsed page without its link-only list items (None when it does not parse): extraction then keeps
+    what the page itself says, so an index page is not judged by the headlines it links to."""
+    try:
+        tree = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    for item in tree.xpath(LINK_ONLY_ITEMS):
+        item.drop_tree()
+    return tree
+
+
 def extract(html: str, url: str, max_chars: int) -> Extracted:
     """Main text without navigation and footers (trafilatura), falling back to all visible text."""
+    tree = _without_link_lists(html)
     doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True, fast=True,
+        tree if tree is not None else html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        fast=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     title, text, author, published = "", "", None, None
@@ -95,10 +114,7 @@ def extract(html: str, url: str, max_chars: int) -> Extracted:
             except ValueError:
                 published = None
     if not text.strip() or not title:
-        try:
-            tree = lxml.html.fromstring(html)
-        except (lxml.etree.ParserError, ValueError):
-            tree = None
+        tree = _without_link_lists(html)  # afresh: extraction may have pruned the tree it was given
         if tree is not None:
             title = title or " ".join(tree.xpath("string(//title)").split())
             if not text.strip():

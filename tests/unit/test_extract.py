@@ -55,3 +55,15 @@ def test_main_text_without_boilerplate_on_pages_with_known_text():
         for boilerplate in ("cookie", "Subscribe", "Most read", "All rights reserved", "Great article"):
             assert boilerplate not in extracted.text, (key, boilerplate)
         assert extracted.title == MAIN_TEXTS[key][0]
+
+
+def test_an_index_page_is_not_judged_by_the_headlines_it_links_to():
+    listing = ("<html><head><title>Home</title></head><body><h1>Riverside Observer</h1><ul>"
+               + "".join(f'<li><a href="/p{i}.html">Join the fighters of the brigade, part {i}</a></li>'
+                         for i in range(8))
+               + '<li>Our weekly column by <a href="/a.html">the editor</a> on the council budget</li></ul>'
+               "<p>Read the <a href='/x'>full report</a> on the flood defences.</p></body></html>")
+    text = extract(listing, "http://x/", 10_000).text
+    assert "Join the fighters" not in text  # each linked page is crawled and classified as itself
+    assert "weekly column by" in text and "the editor" in text  # an item with words of its own stays whole
+    assert "full report" in text  # links inside prose stay
