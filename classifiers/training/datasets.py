@@ -4,7 +4,9 @@ data directory by name.
 `load("stormfront:train")`, `load("hatecheck")`, `load("mhc:ar")` (Multilingual HateCheck, by language),
 `load("annotated:test")` (real tweets labelled under docs/annotation.md, split by account),
 `load("regional")` (examples written natively in the region's languages, naming real groups),
-`load("checks")` (Vigil's contrastive suite), or a JSON lines / CSV file with `text` and `labels`
+`load("checks")` (Vigil's contrastive suite), `load("armpro:test")` (Arabic news paragraphs labelled
+propagandistic or not: persuasion techniques, a different sense of the word than Vigil's label), or a JSON
+lines / CSV file with `text` and `labels`
 (and optionally `lang`, `slice`, `source`/`group`).
 """
 from __future__ import annotations
@@ -22,7 +24,8 @@ DEFAULT_SHARED_DATA = Path("../shared/data")
 MHC_LANGUAGES = {"ar": "arabic", "zh": "mandarin", "hi": "hindi", "nl": "dutch", "fr": "french", "de": "german",
                  "it": "italian", "pl": "polish", "pt": "portuguese", "es": "spanish"}
 NAMED = ("stormfront:train", "stormfront:test", "stormfront:all", "hatecheck", "checks",
-         *(f"mhc:{code}" for code in MHC_LANGUAGES), "annotated:train", "annotated:test", "annotated:all", "regional")
+         *(f"mhc:{code}" for code in MHC_LANGUAGES), "annotated:train", "annotated:test", "annotated:all", "regional",
+         "armpro:dev", "armpro:test")
 ANNOTATIONS = Path(__file__).with_name("annotations") / "tweets.jsonl"
 TWEET_SETS = {"fifth-tribe": "fifth-tribe-isis-twitter", "radicalization-tt": "radicalization-tt"}
 TEST_ACCOUNTS = 5  # one account in five (by the hash of its pseudonym) is held out for testing
@@ -92,6 +95,16 @@ def multilingual_hatecheck(shared_data: Path, code: str) -> list[Example]:
                         code) for row in csv.DictReader(handle)]
 
 
+def armpro(shared_data: Path, split: str) -> list[Example]:
+    """ArMPro (Hasanain et al., LREC-COLING 2024), binary: news paragraphs with or without any persuasion
+    technique, under the label `propagandistic`. Only its dev and test splits are in the shared data (the
+    train split is not), so a model is trained on dev and tested on test. Grouped by article."""
+    path = shared_data / "armpro-arabic-propaganda" / f"ArMPro_binary_{split}_V2.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Example(row["paragraph"], frozenset({"propagandistic"}) if row["label"] == "true" else frozenset(),
+                    f"armpro-{row['page_id']}", "", "ar") for row in rows]
+
+
 def is_test_account(group: str) -> bool:
     """Whether an account (the group `<dataset>:<pseudonym>`) is held out for testing."""
     return int(hashlib.sha256(group.encode()).hexdigest()[:8], 16) % TEST_ACCOUNTS == 0
@@ -148,6 +161,11 @@ def load(spec: str, shared_data: Path = DEFAULT_SHARED_DATA) -> list[Example]:
         return check_examples()
     if spec == "regional":
         return regional()
+    if spec.startswith("armpro:"):
+        split = spec.split(":", 1)[1]
+        if split not in ("dev", "test"):
+            raise ValueError(f"{spec}: the ArMPro splits in the shared data are dev and test")
+        return armpro(shared_data, split)
     if spec.startswith("annotated:"):
         split = spec.split(":", 1)[1]
         if split not in ("train", "test", "all"):

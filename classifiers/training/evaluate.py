@@ -95,6 +95,7 @@ def evaluate(scored: Scored, *, rounds: int = 1000, seed: int = 13, min_support:
         }
     return {
         "model": {"labels": scored.labels, "thresholds": scored.thresholds},
+        "violating_by_language": violating_by_language(scored),
         "data": {"examples": len(scored.examples),
                  "languages": {lang: int((lang_of == lang).sum()) for lang in languages},
                  "sha256": hashlib.sha256(json.dumps([[e.text, sorted(e.labels)] for e in scored.examples])
@@ -104,6 +105,23 @@ def evaluate(scored: Scored, *, rounds: int = 1000, seed: int = 13, min_support:
         "slices": slices,
         "settings": {"bootstrap_rounds": rounds, "seed": seed, "min_support": min_support, "ci_level": CI_LEVEL},
     }
+
+
+def violating_by_language(scored: Scored) -> dict[str, dict]:
+    """Per language, whether a text is flagged at all: the recall on texts with any label, and the
+    false-positive rate on texts with none (what a reviewer's queue feels, whatever the label)."""
+    flagged, positive = scored.predicted.any(axis=1), scored.truth.any(axis=1)
+    caught = (scored.predicted & scored.truth).any(axis=1)
+    lang_of = np.array([e.lang for e in scored.examples])
+    figures = {}
+    for lang in sorted(set(lang_of)):
+        rows = lang_of == lang
+        positives, negatives = rows & positive, rows & ~positive
+        figures[lang] = {"n": int(rows.sum()), "positives": int(positives.sum()),
+                         "recall": round(float(caught[positives].mean()), 4) if positives.any() else None,
+                         "false_positive_rate": round(float(flagged[negatives].mean()), 4) if negatives.any()
+                         else None}
+    return figures
 
 
 def compare(summary: dict, baseline: dict, margin: float) -> list[str]:

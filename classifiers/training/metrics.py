@@ -20,7 +20,10 @@ def at_threshold(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     c = counts(predicted, truth)
     precision, recall = _ratio(c["tp"], c["tp"] + c["fp"]), _ratio(c["tp"], c["tp"] + c["fn"])
     f1 = _ratio(2 * precision * recall, precision + recall) if c["tp"] else (0.0 if truth.any() else float("nan"))
-    return {"precision": precision, "recall": recall, "f1": f1, "accuracy": _ratio(c["tp"] + c["tn"], len(truth)),
+    # F1 of the negative class too, averaged with the positive's: how binary benchmarks (ArMPro) publish theirs.
+    f1_negative = _ratio(2 * c["tn"], 2 * c["tn"] + c["fp"] + c["fn"])
+    return {"precision": precision, "recall": recall, "f1": f1, "macro_f1": (f1 + f1_negative) / 2,
+            "accuracy": _ratio(c["tp"] + c["tn"], len(truth)),
             "flags_per_10k": 10_000 * _ratio(c["tp"] + c["fp"], len(truth)), **c}
 
 

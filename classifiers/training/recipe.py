@@ -31,6 +31,7 @@ class Recipe:
     notes: list[str] = dataclasses.field(default_factory=list)  # what was left out or added, for the operator
     train_layers: int = 1  # encoder layers trained from the top, unless the operator says otherwise
     encoder: str | None = None  # what it trains on (classifiers.default.resolve_encoder); None: all-MiniLM-L6-v2
+    held_out: list[str] = dataclasses.field(default_factory=list)  # named sets never trained on, for the card
 
 
 def shared_negatives(shared_data: Path, seed: int, stormfront_sample: int = 1500) -> list[Example]:
@@ -62,7 +63,7 @@ def multilingual_recipe(shared_data: Path, seed: int) -> Recipe:
     return Recipe(examples, f"{SEED_DATA} The annotated tweets of the training accounts (docs/annotation.md), and "
                   "the examples written in ru, ar, zh, fa, uz, kk, ps, ur, ky and tg (classifiers/training/regional/)."
                   f" Not trained on: the annotated tweets of the test accounts, {', '.join(NOT_TRAINED_ON)}.",
-                  train_layers=2, encoder="multilingual-e5-small")
+                  train_layers=2, encoder="multilingual-e5-small", held_out=["annotated:test", "checks"])
 
 
 def user_recipe(specs: list[str], shared_data: Path, *, exclude: list[str] | None = None,

@@ -92,7 +92,7 @@ def tables(summary: dict) -> list[tuple[str, list[str], list[list[str]]]]:
         m = entry["overall"]
         label_rows.append([label, _num(m["threshold"], 2), _num(m["precision"]) + _ci(m["precision_ci"]),
                            _num(m["recall"]) + _ci(m["recall_ci"]), _num(m["f1"]) + _ci(m["f1_ci"]),
-                           _num(m["accuracy"]) + _ci(m["accuracy_ci"]), _num(m["pr_auc"]),
+                           _num(m["macro_f1"]), _num(m["accuracy"]) + _ci(m["accuracy_ci"]), _num(m["pr_auc"]),
                            _num(m["recall_at_precision_0.9"]["recall"]), _num(m["ece"]), _num(m["brier"]),
                            _num(m["flags_per_10k"], 0), f"{m['positives']}/{m['n']}"])
         for lang, m in entry["by_language"].items():
@@ -105,10 +105,14 @@ def tables(summary: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                   for name, s in sorted(summary["slices"].items())]
     return [
         ("Per label, at the deployed threshold (95% bootstrap intervals)",
-         ["label", "threshold", "precision", "recall", "F1", "accuracy", "PR-AUC", "recall @ precision 0.9",
+         ["label", "threshold", "precision", "recall", "F1", "macro-F1", "accuracy", "PR-AUC", "recall @ precision 0.9",
           "ECE", "Brier", "flags / 10k", "positives / n"], label_rows),
         ("Per label and language", ["label", "language", "precision", "recall", "F1", "PR-AUC", "positives / n",
                                     "validated"], language_rows),
+        ("Flagged at all, per language: recall on texts with any label, false-positive rate on texts with none",
+         ["language", "n", "positives", "recall", "false-positive rate"],
+         [[lang, str(v["n"]), str(v["positives"]), _num(v["recall"]), _num(v["false_positive_rate"])]
+          for lang, v in summary.get("violating_by_language", {}).items()]),
         ("Slices: false-positive rate on the slice's negatives, recall on its positives",
          ["slice", "n", "negatives", "false-positive rate", "recall", "note"], slice_rows),
     ]

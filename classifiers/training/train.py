@@ -13,6 +13,7 @@ import json
 import platform
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,13 +23,15 @@ import transformers
 from safetensors.torch import save_file
 from transformers import AutoModel, AutoTokenizer
 
-from classifiers.artifacts import HEAD_FILE, assemble, weights_sha256
+from classifiers.artifacts import HEAD_FILE, assemble, assemble_from_head, weights_sha256
 from classifiers.model import VIGIL_FILE
 from classifiers.training.card import model_card
 from classifiers.training.embed import embed
 from classifiers.training.examples import Example, split
 from classifiers.training.fit import fit_head, pick_thresholds, predict_batches, targets
 from classifiers.training.head import Head
+
+MIN_SUPPORT = 30  # fewest positives and negatives for a language to count as validated, or to get its own threshold
 
 
 def data_hash(examples: list[Example]) -> str:
@@ -79,12 +82,19 @@ def train(examples: list[Example], *, base_model: str, output: Path, labels: lis
                       for i in rows)
         slices[slice_name] = {"n": len(rows), "flag_rate": round(flagged / len(rows), 4)}
 
-    languages = {}
+    languages, by_language = {}, {}
+    truth = yv.numpy().astype(bool)
     for lang in sorted({e.lang for e in validation}):
-        rows = [e for e in validation if e.lang == lang]
-        positives = sum(bool(e.labels & set(labels)) for e in rows)
+        rows = [i for i, e in enumerate(validation) if e.lang == lang]
+        positives = int(truth[rows].any(axis=1).sum())
         languages[lang] = {"validation_examples": len(rows), "positives": positives,
-                           "validated": positives >= 30 and len(rows) - positives >= 30}
+                           "validated": positives >= MIN_SUPPORT and len(rows) - positives >= MIN_SUPPORT}
+        # A language's own threshold only where it has enough cases of that label to choose one.
+        for j, label in enumerate(labels):
+            if min(truth[rows, j].sum(), (~truth[rows, j]).sum()) >= MIN_SUPPORT:
+                own = pick_thresholds(probabilities[rows][:, [j]], truth[rows][:, [j]], [label])[label]["threshold"]
+                if own != chosen[label]["threshold"]:
+                    by_language.setdefault(lang, {})[label] = own
 
     head_state = head.state_for_bert()
     weights = hashlib.sha256(b"".join(t.numpy().tobytes() for _, t in sorted(head_state.items()))).hexdigest()
@@ -92,10 +102,12 @@ def train(examples: list[Example], *, base_model: str, output: Path, labels: lis
     meta = {
         "name": name, "version": version, "labels": labels,
         "thresholds": {label: m["threshold"] for label, m in chosen.items()},
+        "thresholds_by_language": by_language,
         "base_model": base_model_name or str(base_model), "base_model_sha256": weights_sha256(base_model),
         "architecture": f"its top {train_layers} layer(s), the pooler and the classifier trained on [CLS], the "
                         f"layers below frozen",
         "training": {"seed": seed, "data_sha256": data_hash(examples), "examples": len(train_set),
+                     "languages": sorted({e.lang for e in examples}),
                      "validation_examples": len(validation), "max_length": max_length, **fit,
                      "data": data_description},
         "validation": {"per_label": chosen, "flag_rate_by_slice": slices, "languages": languages},
@@ -107,6 +119,29 @@ def train(examples: list[Example], *, base_model: str, output: Path, labels: lis
         save_file(head_state, str(output / HEAD_FILE))
     else:
         assemble(base_model, head_state, labels, output)
+    (output / VIGIL_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    (output / "README.md").write_text(model_card(meta), encoding="utf-8")
+    return meta
+
+
+def add_held_out_figures(output: Path, held_out: dict[str, list[Example]], base_model: str) -> dict:
+    """Score sets never trained on with the written model, as the classify stage would (windows, per-language
+    thresholds), and put the per-language figures in its vigil.json and model card. A head-only output is
+    joined with its encoder in a temporary directory to be scored."""
+    from classifiers.model import TextClassifier
+    from classifiers.training.evaluate import score, violating_by_language
+
+    meta = json.loads((output / VIGIL_FILE).read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="vigil-held-out-") as scratch:
+        model_dir = output
+        if (output / HEAD_FILE).exists():
+            model_dir = Path(scratch)
+            assemble_from_head(base_model, output, model_dir)
+        classifier = TextClassifier.from_pretrained(model_dir)
+        meta["evaluation"] = {}
+        for spec, examples in held_out.items():
+            print(f"vigil train: held-out evaluation on {spec}", file=sys.stderr)
+            meta["evaluation"][spec] = violating_by_language(score(classifier, examples))
     (output / VIGIL_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     (output / "README.md").write_text(model_card(meta), encoding="utf-8")
     return meta

@@ -93,8 +93,10 @@ def test_train_uses_the_recipes_layers_unless_told(argv, layers, tmp_path, monke
     from classifiers import default
     from classifiers.training import recipe, train
 
-    calls = []
+    calls, held_out = [], []
     monkeypatch.setattr(train, "train", lambda examples, **options: calls.append(options) or
+                        {"version": "v", "thresholds": {}, "validation": {}})
+    monkeypatch.setattr(train, "add_held_out_figures", lambda output, sets, base: held_out.append(sorted(sets)) or
                         {"version": "v", "thresholds": {}, "validation": {}})
     monkeypatch.setattr(recipe, "shared_negatives", lambda *_: [])
     monkeypatch.setattr(default, "resolve_encoder", lambda reference, _: (f"/encoders/{reference}", str(reference)))
@@ -105,6 +107,7 @@ def test_train_uses_the_recipes_layers_unless_told(argv, layers, tmp_path, monke
     if "--recipe" in argv:
         assert calls[0]["base_model"] == "/encoders/multilingual-e5-small"
         assert "annotated" in calls[0]["data_description"]
+        assert held_out == [["annotated:test", "checks"]]  # its model card gets figures on sets it never saw
     else:
         assert calls[0]["data_description"] == (recipe.DEFAULT_DATA_DESCRIPTION if "--default" in argv else "d.jsonl")
 
@@ -147,3 +150,22 @@ def test_corrected_labels_must_be_the_models_and_an_empty_list_means_none(tmp_pa
     assert main([*review, "--labels", ""]) == 0
     with SqliteStore(tmp_path / "data" / "store.sqlite") as store:
         assert store.get(doc.document.id)["review"]["corrected_labels"] == []
+
+
+def test_training_records_languages_and_held_out_figures_per_language(tmp_path, tiny):
+    from classifiers.training.examples import Example
+    from classifiers.training.train import add_held_out_figures, train
+
+    examples = [Example(f"{word} {i}", frozenset({"recruitment"}) if i % 2 else frozenset(), f"{lang}-{i}", "", lang)
+                for lang, word in (("en", "join the fighters"), ("ru", "вступай в ряды")) for i in range(400)]
+    out = tmp_path / "out"
+    meta = train(examples, base_model=tiny, output=out, labels=["recruitment"], epochs=2)
+    assert meta["training"]["languages"] == ["en", "ru"]
+    assert set(meta["validation"]["languages"]) == {"en", "ru"}  # 160 each: enough for a threshold of its own
+    assert all(set(chosen) <= {"recruitment"} for chosen in meta["thresholds_by_language"].values())
+    held_out = [Example("join the fighters 9001", frozenset({"recruitment"}), "h", "", "en"),
+                Example("вступай в ряды 9002", frozenset(), "h", "", "ru")]
+    meta = add_held_out_figures(out, {"mine": held_out}, tiny)
+    assert meta["evaluation"]["mine"]["en"]["positives"] == 1 and meta["evaluation"]["mine"]["ru"]["positives"] == 0
+    assert meta["evaluation"]["mine"]["ru"]["recall"] is None
+    assert "| mine | ru | 1 | 0 |" in (out / "README.md").read_text()

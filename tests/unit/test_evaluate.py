@@ -20,6 +20,9 @@ def test_metrics_at_threshold_and_ranking():
     assert (m["tp"], m["fp"], m["fn"], m["tn"]) == (2, 1, 1, 2)
     assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
     assert m["accuracy"] == pytest.approx(4 / 6) and m["flags_per_10k"] == pytest.approx(5000)
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)  # the negative class: tn 2, fp 1, fn 1
+    lopsided = at_threshold(np.array([True] * 6), truth)  # flags everything: the negatives' F1 is 0
+    assert lopsided["macro_f1"] == pytest.approx((2 * 3 / 9) / 2)
     # ranks of the positives: 1, 2, 4 -> precisions 1, 1, 3/4
     assert average_precision(scores, truth) == pytest.approx((1 + 1 + 0.75) / 3)
     assert recall_at_precision(scores, truth, 0.9) == {"recall": pytest.approx(2 / 3), "threshold": 0.8}
@@ -104,3 +107,12 @@ def test_files_with_languages_and_slices(tmp_path):
         read_examples(tmp_path / "bad.jsonl")
     with pytest.raises(FileNotFoundError, match="named dataset"):
         load(str(tmp_path / "missing.jsonl"))
+
+
+def test_armpro_splits_load_with_their_published_counts():
+    test, dev = load("armpro:test"), load("armpro:dev")
+    assert (len(test), sum(bool(e.labels) for e in test)) == (1326, 813)  # the dataset's README and COUNTS.md
+    assert (len(dev), sum(bool(e.labels) for e in dev)) == (672, 418)
+    assert {label for e in test for label in e.labels} == {"propagandistic"} and {e.lang for e in test} == {"ar"}
+    with pytest.raises(ValueError, match="dev and test"):
+        load("armpro:train")

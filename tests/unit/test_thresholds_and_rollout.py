@@ -7,14 +7,14 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from classifiers.model import TextClassifier
+from classifiers.model import VIGIL_FILE, TextClassifier
 from classifiers.selection import SelectionFile
 from classifiers.stage import ClassifyStage
 from classifiers.thresholds import ThresholdSet
 from classifiers.training.calibration import choose, fit_temperature, threshold_for_precision
 from classifiers.training.evaluate import Scored
 from classifiers.training.examples import Example
-from streams.config import VigilSettings
+from streams.config import ClassifierSettings, VigilSettings
 from streams.schemas import ClassifiedDocument
 from streams.transports import open_transport
 from tests.factories import raw_document
@@ -147,3 +147,13 @@ def test_a_model_that_does_not_load_is_never_switched_to(tmp_path, tiny, capsys)
     assert main(["--config", str(config), "model", "use", str(tmp_path / "nowhere")]) == 1
     assert "does not load as a classifier" in capsys.readouterr().err
     assert SelectionFile(tmp_path / "data").read().active == str(tiny)
+
+
+def test_a_models_own_per_language_thresholds_apply_unless_the_settings_set_the_label(tiny):
+    meta_file = tiny / VIGIL_FILE
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "thresholds_by_language": {"ru": {"recruitment": 0.8}}}))
+    classifier = TextClassifier.from_pretrained(tiny)
+    assert classifier.threshold("recruitment", "ru") == 0.8 and classifier.threshold("recruitment", "en") == 0.5
+    overridden = TextClassifier.from_pretrained(tiny, ClassifierSettings(thresholds={"recruitment": 0.3}))
+    assert overridden.threshold("recruitment", "ru") == 0.3  # the operator's setting holds in every language

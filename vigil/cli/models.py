@@ -17,8 +17,9 @@ from vigil.cli.common import AddCommand, probability, settings_of
 def cmd_train(args) -> int:
     from classifiers.default import HEAD_DIR, resolve_encoder
     from classifiers.labels import DEFAULT_LABELS
+    from classifiers.training.datasets import load
     from classifiers.training.recipe import default_recipe, multilingual_recipe, user_recipe
-    from classifiers.training.train import train
+    from classifiers.training.train import add_held_out_figures, train
 
     shared_data = Path(args.shared_data)
     if args.default:
@@ -54,6 +55,9 @@ def cmd_train(args) -> int:
     except ValueError as exc:  # the data cannot train this model: say why
         print(f"vigil train: {exc}", file=sys.stderr)
         return 2
+    if recipe.held_out:  # the per-language figures of the model card, on sets it never saw
+        meta = add_held_out_figures(options["output"], {spec: load(spec, shared_data) for spec in recipe.held_out},
+                                    base_model)
     print(json.dumps({"version": meta["version"], "thresholds": meta["thresholds"],
                       "validation": meta["validation"]}, indent=2))
     return 0
