@@ -113,8 +113,7 @@ def extract(html: str, url: str, max_chars: int) -> Extracted:
                 published = datetime.fromisoformat(doc.date).replace(tzinfo=timezone.utc)
             except ValueError:
                 published = None
-    if not text.strip() or not title:
-        tree = _without_link_lists(html)  # afresh: extraction may have pruned the tree it was given
+    if not text.strip() or not title:  # trafilatura works on a copy: the tree is still whole
         if tree is not None:
             title = title or " ".join(tree.xpath("string(//title)").split())
             if not text.strip():

@@ -90,6 +90,6 @@ scores, thresholds and evidence; a person decides. Not for automated removal, an
 - Validated languages (enough labelled cases in validation): {', '.join(validated) or 'none'}. Trained on,
   but unvalidated: {', '.join(unvalidated) or 'none'}; every document in those says `language_validated:
   false`. Other languages are unvalidated.{quantised}
-- {meta['training'].get('limits') or 'Operators should retrain on their own reviewed items (`vigil.reviews`).'}
+- Operators should retrain on their own reviewed items (`vigil.reviews`).
 - Validation texts resemble training texts; expect lower precision on real crawls.
 """

@@ -143,34 +143,31 @@ def regional() -> list[Example]:
     return examples
 
 
+def _part(spec: str, choices: tuple[str, ...], what: str) -> str:
+    """The part of a named set after its colon (a split or a language), refused unless it is one of choices."""
+    part = spec.split(":", 1)[1]
+    if part not in choices:
+        raise ValueError(f"{spec}: {what} are {', '.join(choices[:-1])} and {choices[-1]}")
+    return part
+
+
 def load(spec: str, shared_data: Path = DEFAULT_SHARED_DATA) -> list[Example]:
     """A named dataset or a file."""
     if spec.startswith("stormfront:"):
-        split = spec.split(":", 1)[1]
-        if split not in ("train", "test", "all"):
-            raise ValueError(f"{spec}: the Stormfront splits are train, test and all")
-        return stormfront(shared_data, split)
+        return stormfront(shared_data, _part(spec, ("train", "test", "all"), "the Stormfront splits"))
     if spec == "hatecheck":
         return hatecheck(shared_data)
     if spec.startswith("mhc:"):
-        code = spec.split(":", 1)[1]
-        if code not in MHC_LANGUAGES:
-            raise ValueError(f"{spec}: Multilingual HateCheck languages are {', '.join(MHC_LANGUAGES)}")
+        code = _part(spec, tuple(MHC_LANGUAGES), "Multilingual HateCheck languages")
         return multilingual_hatecheck(shared_data, code)
     if spec == "checks":
         return check_examples()
     if spec == "regional":
         return regional()
     if spec.startswith("armpro:"):
-        split = spec.split(":", 1)[1]
-        if split not in ("dev", "test"):
-            raise ValueError(f"{spec}: the ArMPro splits in the shared data are dev and test")
-        return armpro(shared_data, split)
+        return armpro(shared_data, _part(spec, ("dev", "test"), "the ArMPro splits in the shared data"))
     if spec.startswith("annotated:"):
-        split = spec.split(":", 1)[1]
-        if split not in ("train", "test", "all"):
-            raise ValueError(f"{spec}: the annotated tweets' splits are train, test and all")
-        return annotated(shared_data, split)
+        return annotated(shared_data, _part(spec, ("train", "test", "all"), "the annotated tweets' splits"))
     return read_examples(Path(spec))
 
 

@@ -41,6 +41,12 @@ def data_hash(examples: list[Example]) -> str:
     return digest.hexdigest()
 
 
+def write_description(output: Path, meta: dict) -> None:
+    """vigil.json and the model card written from it, beside the weights."""
+    (output / VIGIL_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    (output / "README.md").write_text(model_card(meta), encoding="utf-8")
+
+
 def train(examples: list[Example], *, base_model: str, output: Path, labels: list[str] | None = None,
           head_only: bool = False, seed: int = 13, max_length: int = 128, epochs: int = 60, patience: int = 6,
           validation_share: float = 0.2, name: str = "vigil-model", data_description: str = "",
@@ -119,8 +125,7 @@ def train(examples: list[Example], *, base_model: str, output: Path, labels: lis
         save_file(head_state, str(output / HEAD_FILE))
     else:
         assemble(base_model, head_state, labels, output)
-    (output / VIGIL_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    (output / "README.md").write_text(model_card(meta), encoding="utf-8")
+    write_description(output, meta)
     return meta
 
 
@@ -142,6 +147,5 @@ def add_held_out_figures(output: Path, held_out: dict[str, list[Example]], base_
         for spec, examples in held_out.items():
             print(f"vigil train: held-out evaluation on {spec}", file=sys.stderr)
             meta["evaluation"][spec] = violating_by_language(score(classifier, examples))
-    (output / VIGIL_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    (output / "README.md").write_text(model_card(meta), encoding="utf-8")
+    write_description(output, meta)
     return meta
