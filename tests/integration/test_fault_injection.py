@@ -28,7 +28,7 @@ from tests.unit.tiny_model import build_tiny_model
 
 pytestmark = pytest.mark.integration
 VIGIL = [sys.executable, "-m", "vigil"]
-DOCUMENTS, WAVES = 1_000, 8
+DOCUMENTS = 1_000
 SEED = int(os.environ.get("VIGIL_FAULT_SEED", "9"))  # another seed gives other kill points
 OUTAGE_S = 4.0
 
@@ -168,7 +168,8 @@ def test_nothing_is_lost_or_duplicated_through_kills_outages_and_poisons(tmp_pat
         bad = poisons(backend)
         pipeline.start("classify")
         pipeline.start("index")
-        wave = DOCUMENTS // WAVES
+        # One wave per fault and a last one after them, so that the last fault too strikes with work left
+        wave = DOCUMENTS // (len(faults) + 1)
         progress: list[int] = []  # documents indexed when each fault struck
         for n, fault in enumerate(faults):
             pipeline.publish([doc.to_bytes() for doc in documents[n * wave:(n + 1) * wave]], topics.raw)
@@ -185,6 +186,7 @@ def test_nothing_is_lost_or_duplicated_through_kills_outages_and_poisons(tmp_pat
             action, stage = fault.split()
             progress.append(len(set(pipeline.indexed())))
             pipeline.kill(stage) if action == "kill" else pipeline.outage(stage)
+        pipeline.publish([doc.to_bytes() for doc in documents[len(faults) * wave:]], topics.raw)
 
         deadline = time.monotonic() + 240
         while set(pipeline.indexed()) != expected and time.monotonic() < deadline:
