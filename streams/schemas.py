@@ -78,8 +78,24 @@ class ArchiveRef(BaseModel):
     captured_at: datetime
 
 
+class ImageRef(BaseModel):
+    """An image a page shows, by its hashes: the bytes are discarded unless the source retains media as
+    evidence (then they are in the WARC archive)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str = Field(min_length=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    md5: str = Field(pattern=r"^[0-9a-f]{32}$")
+    pdq: str | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="256-bit PDQ hash, hex; None when "
+                            "the image is too small or too flat to hash.")
+    pdq_quality: int | None = Field(None, ge=0, le=100)
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    archived: bool = Field(False, description="The bytes went into the evidence archive.")
+
+
 class RawDocument(Message):
-    schema_: Literal["vigil.raw/1"] = Field("vigil.raw/1", alias="schema")
+    # vigil.raw/2 added `images`; a vigil.raw/1 message still parses, with none.
+    schema_: Literal["vigil.raw/2", "vigil.raw/1"] = Field("vigil.raw/2", alias="schema")
     id: str = Field(pattern=r"^[0-9a-f]{32}$", description="document_id(canonical URL, text hash): 32 hex digits")
     url: str = Field(min_length=1)
     canonical_url: str = Field(min_length=1)
@@ -102,6 +118,8 @@ class RawDocument(Message):
                                           "text differs only slightly (simhash within 3 bits).")
     post: PostInfo | None = Field(None, description="For forum posts and channel messages.")
     archive: ArchiveRef | None = Field(None, description="The archived response (WARC), as evidence.")
+    images: list[ImageRef] = Field(default_factory=list, description="The images the page shows, hashed in the "
+                                   "crawl stage's worker.")
 
     @field_validator("fetched_at", "published_at")
     @classmethod
@@ -141,8 +159,21 @@ class FirstPassResult(BaseModel):
     sent_on: bool
 
 
+class Match(BaseModel):
+    """A hit in a hash list of confirmed content: it flags the document with the entry's label."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    list: str = Field(min_length=1, description="The hash list's name.")
+    entry: str = Field(min_length=1, description="The entry's id in that list.")
+    signal_type: str = Field(min_length=1, description="threatexchange's name of the signal: pdq, md5, "
+                             "text_exact, text_minhash, ...")
+    distance: float = Field(ge=0, description="0 for an exact match; PDQ: Hamming bits; text: 1 - similarity.")
+    label: str = Field(min_length=1)
+    evidence: str = Field("", description="The matched passage (its start), or the matched image's URL.")
+
+
 class ClassifiedDocument(Message):
-    schema_: Literal["vigil.classified/1"] = Field("vigil.classified/1", alias="schema")
+    # vigil.classified/2 added `matches`; a vigil.classified/1 message still parses, with none.
+    schema_: Literal["vigil.classified/2", "vigil.classified/1"] = Field("vigil.classified/2", alias="schema")
     document: RawDocument
     model_name: str
     model_version: str
@@ -158,6 +189,7 @@ class ClassifiedDocument(Message):
         None, description="Whether the model was validated on the document's language (its card lists the "
         "languages with enough labelled cases); False: these scores are unmeasured guesses. None: the model does "
         "not say.")
+    matches: list[Match] = Field(default_factory=list, description="Hits in hash lists of confirmed content.")
     classified_at: datetime = Field(default_factory=utcnow)
 
     @field_validator("scores")
