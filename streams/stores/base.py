@@ -33,6 +33,7 @@ def to_index_document(doc: ClassifiedDocument) -> dict:
         "max_score": max(doc.scores.values(), default=0.0),
         "labels": doc.labels,
         "flagged": doc.flagged,
+        "matches": [match.model_dump(mode="json") for match in doc.matches],
         "language_validated": doc.language_validated,
         "first_pass": doc.first_pass.model_dump(mode="json") if doc.first_pass else None,
         "thresholds": doc.thresholds,
@@ -119,6 +120,8 @@ class SearchQuery:
     since: datetime | None = None  # fetched_at range
     until: datetime | None = None
     review_status: str | None = None
+    urls: tuple[str, ...] | None = None  # documents whose URL or canonical URL is one of these: versions of pages
+    thread_url: str | None = None  # the posts of one forum thread or channel
     limit: int = 20
     # Unreviewed documents whose scores are nearest a threshold first: where a decision teaches the model most.
     uncertain: bool = False
@@ -149,6 +152,7 @@ class Hit:
     snippet: str = ""
     evidence: list[dict] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)
+    canonical_url: str = ""
 
     @classmethod
     def of(cls, document: dict, review_status: str, snippet: str = "") -> "Hit":
@@ -158,7 +162,7 @@ class Hit:
             lang=document["lang"], flagged=document["flagged"], labels=document["labels"], scores=document["scores"],
             fetched_at=document["fetched_at"], review_status=review_status, model_version=document["model_version"],
             snippet=snippet or document["text"][:200], evidence=document.get("evidence") or [],
-            thresholds=document.get("thresholds") or {})
+            thresholds=document.get("thresholds") or {}, canonical_url=document.get("canonical_url") or "")
 
     @property
     def margin(self) -> float:

@@ -394,6 +394,12 @@ class ElasticsearchStore(Store):
             filters.append({"range": {"fetched_at": bounds}})
         if query.review_status:
             filters.append({"term": {"review.status": query.review_status}})
+        if query.urls is not None:
+            filters.append({"bool": {"should": [{"terms": {"url": list(query.urls)}},
+                                                {"terms": {"canonical_url": list(query.urls)}}],
+                                     "minimum_should_match": 1}})
+        if query.thread_url is not None:
+            filters.append({"term": {"post.thread_url": query.thread_url}})
         sort = ["_score"] if text.required else [{"max_score": "desc"}, {"fetched_at": "desc"}]
         result = self._call("search", lambda: self.client.search(
             index=self.alias, query={"bool": {"must": must or [{"match_all": {}}], "filter": filters}},

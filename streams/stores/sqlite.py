@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS documents (
     fetched_at TEXT, review TEXT NOT NULL DEFAULT '{"status": "unreviewed"}');
 CREATE TABLE IF NOT EXISTS scores (id TEXT, label TEXT, score REAL, over INTEGER, PRIMARY KEY (id, label));
 CREATE INDEX IF NOT EXISTS scores_label ON scores (label, score);
+CREATE INDEX IF NOT EXISTS documents_url ON documents (json_extract(body, '$.url'));
+CREATE INDEX IF NOT EXISTS documents_canonical_url ON documents (json_extract(body, '$.canonical_url'));
+CREATE INDEX IF NOT EXISTS documents_thread ON documents (json_extract(body, '$.post.thread_url'));
 CREATE TABLE IF NOT EXISTS availability (id TEXT PRIMARY KEY, checked_at TEXT, status TEXT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS alerts (id TEXT PRIMARY KEY, created_at TEXT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reviews (
@@ -244,6 +247,14 @@ class SqliteStore(Store):
         if query.review_status is not None:
             where.append("json_extract(d.review, '$.status') = ?")
             params.append(query.review_status)
+        if query.urls is not None:  # the expressions the documents_url and documents_canonical_url indexes hold
+            marks = ", ".join("?" * len(query.urls))
+            where.append(f"(json_extract(d.body, '$.url') IN ({marks}) "
+                         f"OR json_extract(d.body, '$.canonical_url') IN ({marks}))")
+            params.extend([*query.urls, *query.urls])
+        if query.thread_url is not None:
+            where.append("json_extract(d.body, '$.post.thread_url') = ?")
+            params.append(query.thread_url)
         params = join_params + params  # FROM's placeholders come before WHERE's
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         sql_from = f"FROM documents d{joins}{clause}"

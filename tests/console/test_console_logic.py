@@ -3,6 +3,7 @@ evidence highlighting, operator figures, and the app's refusals (through Starlet
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from argon2 import PasswordHasher
@@ -16,7 +17,7 @@ from vigil.cli import main
 from vigil.console.auth import AccountError, Accounts, LoginThrottle, Sessions, User
 from vigil.console.claims import Claims, SeenToday
 from vigil.console.db import ConsoleDB, console_db_path
-from vigil.console.documents import segments
+from vigil.console.documents import other_versions, segments, thread_posts
 from vigil.console.queues import QueueFilter, next_item, queue_counts, queue_view
 from vigil.console.reports import decisions_per_day, precision_by_model
 
@@ -201,6 +202,35 @@ def test_queues_over_the_store(embedded):
         assert benign not in {item.id for item in flagged_queue.items}
 
 
+def test_earlier_versions_and_thread_posts_are_found_however_many_documents_were_decided(embedded):
+    from streams.reviews import record_review
+    from streams.schemas import PostInfo, ReviewEvent
+
+    url = "https://q.example/page"
+    old = flagged("Join the brigade. Now.", {"recruitment": 0.6}, source="q", url=url, minutes=0)
+    new = flagged("Join the brigade. Now, today.", {"recruitment": 0.6}, source="q", url=url, minutes=90)
+    # Decided documents that rank above the old version in every search: a window of the newest or highest
+    # scoring decided documents would miss it.
+    busy = [flagged(f"Another call number {n}. Come.", {"recruitment": 0.99}, source="q", minutes=10 + n)
+            for n in range(6)]
+    thread = "https://q.example/t/1"
+    posts = [flagged(f"Post {n} of the thread. Words.", {"recruitment": 0.2}, source="q", url=f"{thread}#{n}",
+                     minutes=n, post=PostInfo(post_id=str(n), thread_url=thread)) for n in range(3)]
+    with open_store(embedded) as store:
+        store.setup()
+        store.upsert([old, new, *busy, *posts])
+        for doc in (old, *busy):
+            record_review(ReviewEvent(document_id=doc.document.id, reviewer="alice", decision="confirmed",
+                                      reason="recruitment-call"), store, embedded)
+        items = queue_view(store, "new-versions", QueueFilter(source="q"), window=3).items
+        assert [(item.id, item.earlier.id) for item in items] == [(new.document.id, old.document.id)]
+        versions = other_versions(store, store.get(new.document.id))
+        assert [(hit.id, hit.review_status) for hit in versions] == [(old.document.id, "confirmed")]
+        first = posts[0].document.id
+        assert [hit.id for hit in thread_posts(store, store.get(first))] == [p.document.id for p in posts[1:]]
+        assert thread_posts(store, store.get(old.document.id)) == []
+
+
 def _app(settings: VigilSettings, **console):
     from vigil.console.app import create_app
 
@@ -326,6 +356,33 @@ def test_decisions_bulk_decisions_claims_and_the_daily_limit(embedded, monkeypat
         assert "queued: the reviews topic was unreachable" in decided.text
         client.get(f"/documents/{first}")
         assert "at or over the daily limit of 2" in client.get("/queues").text
+
+
+def test_a_bulk_decision_takes_each_items_corrected_labels(embedded):
+    scores = {"recruitment": 0.9, "propaganda": 0.7}
+    docs = [flagged(f"Join the brigade. Glory {n}.", scores, source="b") for n in range(3)]
+    with open_store(embedded) as store:
+        store.setup()
+        store.upsert(docs)
+    kept, relabelled, emptied = (doc.document.id for doc in docs)
+    app = _app(embedded)
+    with TestClient(app) as client:
+        _login(client)
+        page = client.get("/queues/flagged?source=b").text
+        assert f'name="labels-{relabelled}" value="propaganda" checked' in page  # the model's labels, ticked
+        response = client.post("/queues/flagged/bulk", data={
+            "csrf_token": _csrf(client), "ids": [kept, relabelled, emptied], "decision": "confirmed",
+            "reason": "recruitment-call", "labelled": [kept, relabelled, emptied],
+            f"labels-{kept}": ["propaganda", "recruitment"], f"labels-{relabelled}": ["propaganda"]},
+            follow_redirects=False)
+        assert "bulk=3" in response.headers["location"]
+        store = app.state.console.store
+        corrected = {doc_id: store.review_history(doc_id)[-1]["labels"] for doc_id in (kept, relabelled, emptied)}
+        assert corrected == {kept: None, relabelled: ["propaganda"], emptied: []}  # None: as the model flagged
+        refused = client.post("/queues/flagged/bulk", data={
+            "csrf_token": _csrf(client), "ids": [kept], "decision": "confirmed", "reason": "recruitment-call",
+            "labelled": [kept], f"labels-{kept}": ["bogus"]}, follow_redirects=False)
+        assert "bulk=0" in refused.headers["location"] and "bogus" in unquote(refused.headers["location"])
 
 
 def test_vigil_users_add_list_and_disable(tmp_path, monkeypatch, capsys):

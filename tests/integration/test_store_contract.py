@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from streams.schemas import ClassifiedDocument, Decision, ReviewEvent
+from streams.schemas import ClassifiedDocument, Decision, PostInfo, ReviewEvent
 from streams.stores import SearchQuery, open_store
 from streams.stores.elastic import ElasticsearchStore
 from streams.stores.sqlite import SqliteStore
@@ -411,3 +411,28 @@ def test_recheck_records_when_a_flagged_page_went_offline(store):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_versions_of_a_page_and_posts_of_a_thread_are_found_by_url(store_settings):
+    first = raw_document("https://site.example/page?utm=1", "The first text of the page.", minutes=0)
+    first = first.model_copy(update={"canonical_url": "https://site.example/page"})
+    second = raw_document("https://site.example/page", "The second text of the page.", minutes=5)
+    other = raw_document("https://site.example/other", "Another page.", minutes=6)
+    thread = "https://forum.example/t/7"
+    posts = [raw_document(f"{thread}#p{n}", f"Post number {n} in the thread.", minutes=n).model_copy(
+        update={"post": PostInfo(post_id=str(n), thread_url=thread)}) for n in range(3)]
+    elsewhere = raw_document("https://forum.example/t/8#p1", "A post in another thread.").model_copy(
+        update={"post": PostInfo(post_id="1", thread_url="https://forum.example/t/8")})
+    docs = {"first": first, "second": second, "other": other, "elsewhere": elsewhere,
+            **{f"post{n}": post for n, post in enumerate(posts)}}
+    store = open_with(store_settings, {name: classified(raw, {"propaganda": 0.2}) for name, raw in docs.items()})
+    try:
+        i = store.ids
+        by_url = store.search(SearchQuery(urls=("https://site.example/page",), limit=50))
+        assert ids(by_url) == {i["first"], i["second"]}  # one by its canonical URL, one by its URL
+        assert {hit.canonical_url for hit in by_url.hits} == {"https://site.example/page"}
+        assert ids(store.search(SearchQuery(urls=("https://site.example/other", "https://nowhere.example/"),
+                                            limit=50))) == {i["other"]}
+        assert ids(store.search(SearchQuery(thread_url=thread, limit=50))) == {i[f"post{n}"] for n in range(3)}
+    finally:
+        store.close()

@@ -10,14 +10,19 @@ from vigil.cli.common import AddCommand, settings_of
 def cmd_console(args) -> int:
     import uvicorn
 
+    from streams.stores import SearchQuery
     from vigil.console.app import create_app
 
     settings = settings_of(args)
     host = args.host or settings.console.host
     port = args.port or settings.console.port
     app = create_app(settings)
-    print(f"Vigil review console on http://{host}:{port} over the {app.state.console.store.name} store "
-          f"(accounts: `vigil users list`)", flush=True)
+    store = app.state.console.store
+    awaiting = store.search(SearchQuery(flagged=True, review_status="unreviewed", limit=1)).total
+    print(f"Vigil review console on http://{host}:{port} over the {store.name} store "
+          f"(accounts: `vigil users list`)\n"
+          f"start reviewing: http://{host}:{port}/queues/flagged ({awaiting} flagged item"
+          f"{'' if awaiting == 1 else 's'} awaiting review)", flush=True)
     # X-Forwarded-For is not believed: the login throttle counts by the address the connection comes from.
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=False,
                 server_header=False)

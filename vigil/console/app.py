@@ -27,7 +27,7 @@ from streams.stores.base import REVIEW_STATUSES
 from vigil.console import operator
 from vigil.console.auth import ROLES, AccountError, User, tokens_equal
 from vigil.console.decisions import DECISION_KEYS, bulk_decide, decide, decision_values, policy_reasons_of, standing_of
-from vigil.console.documents import other_versions, read_capture, score_rows, segments
+from vigil.console.documents import other_versions, read_capture, score_rows, segments, thread_posts
 from vigil.console.queues import ORDERS, QUEUES, QueueFilter, next_item, queue_counts, queue_view
 from vigil.console.web import (
     HERE,
@@ -214,8 +214,11 @@ async def bulk(request: Request) -> Response:
     ids = [str(value) for value in form.getlist("ids")]
     if not ids:
         raise HTTPException(400, "select at least one item for a bulk decision")
+    # Each row carries its label boxes and a `labelled` marker, so that unticking every box is a correction.
+    labels_by_id = {doc_id: [str(label) for label in form.getlist(f"labels-{doc_id}")]
+                    for doc_id in map(str, form.getlist("labelled"))}
     outcome = await console.run(bulk_decide, console, user, ids, str(form.get("decision") or ""),
-                                str(form.get("reason") or "") or None, str(form.get("note") or ""))
+                                str(form.get("reason") or "") or None, str(form.get("note") or ""), labels_by_id)
     extra = {"bulk": str(outcome.recorded), "queued": str(outcome.queued), "skipped": str(len(outcome.skipped))}
     if outcome.errors:
         extra["bulk_error"] = "; ".join(outcome.errors[:3])
@@ -244,6 +247,7 @@ def _document_context(console: Console, doc_id: str, user: User, queue: str | No
     return {
         "doc": doc, "claim": claim, "mine": claim.reviewer == user.name, "history": history,
         "standing": standing_of(history), "versions": other_versions(store, doc),
+        "thread": thread_posts(store, doc),
         "segments": segments(doc.get("text") or "", evidence), "scores": score_rows(doc),
         "evidence": sorted(evidence, key=lambda e: (e.get("label", ""), -(e.get("score") or 0))),
         "flagged_evidence": [e for e in evidence if e.get("label") in flagged_labels],

@@ -83,9 +83,9 @@ class BulkOutcome:
 
 
 def bulk_decide(console: Console, user: User, ids: list[str], decision: str, reason: str | None,
-                note: str) -> BulkOutcome:
-    """The same decision on each selected item (labels as the model gave them); items another reviewer holds
-    are skipped."""
+                note: str, labels_by_id: dict[str, list[str]] | None = None) -> BulkOutcome:
+    """The same decision on each selected item, with its labels as corrected in `labels_by_id` (an item not
+    in it keeps the model's labels); items another reviewer holds are skipped."""
     if decision not in decision_values():
         raise HTTPException(400, f"decision must be one of {', '.join(decision_values())}, got {decision!r}")
     if decision != UNDO and not reason:
@@ -97,8 +97,10 @@ def bulk_decide(console: Console, user: User, ids: list[str], decision: str, rea
             outcome.skipped.append(doc_id)
             continue
         try:
-            doc = console.store.get(doc_id)
-            labels = list((doc or {}).get("labels") or ())
+            if labels_by_id is not None and doc_id in labels_by_id:
+                labels = labels_by_id[doc_id]
+            else:
+                labels = list((console.store.get(doc_id) or {}).get("labels") or ())
             result = decide(console, user, doc_id, decision, labels, reason, note)
         except HTTPException as exc:
             outcome.skipped.append(doc_id)

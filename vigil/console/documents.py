@@ -67,20 +67,25 @@ def score_rows(doc: dict) -> list[ScoreRow]:
             for label, score in sorted((doc.get("scores") or {}).items(), key=lambda kv: -kv[1])]
 
 
-def other_versions(store: Store, doc: dict, limit: int = 500) -> list[Hit]:
-    """Other documents of the same page (same canonical URL, other text) and the near-duplicate it was
-    published against, newest first. The store does not search by URL, so the source's newest documents
-    with the same URL are checked."""
-    canonical = doc.get("canonical_url") or doc.get("url")
-    found: dict[str, Hit] = {}
-    for hit in store.search(SearchQuery(source=doc.get("source"), limit=limit)).hits:
-        if hit.id == doc["id"] or hit.id in found:
-            continue
-        if hit.url in (doc.get("url"), canonical):
-            found[hit.id] = hit
-        elif hit.id == doc.get("near_duplicate_of"):
-            found[hit.id] = hit
+def other_versions(store: Store, doc: dict, limit: int = 100) -> list[Hit]:
+    """Other documents of the same page (its URL or canonical URL, other text) and the near-duplicate it was
+    published against, newest first."""
+    urls = tuple({doc["url"], doc.get("canonical_url") or doc["url"]})
+    found = {hit.id: hit for hit in store.search(SearchQuery(urls=urls, limit=limit)).hits}
+    near = doc.get("near_duplicate_of")
+    if near and near not in found and (hit := store.get(near)) is not None:
+        found[near] = Hit.of(hit, (hit.get("review") or {}).get("status", "unreviewed"))
+    found.pop(doc["id"], None)
     return sorted(found.values(), key=lambda hit: hit.fetched_at, reverse=True)
+
+
+def thread_posts(store: Store, doc: dict, limit: int = 100) -> list[Hit]:
+    """The other posts of the thread or channel a post belongs to, oldest first (none for a page)."""
+    thread = (doc.get("post") or {}).get("thread_url")
+    if not thread:
+        return []
+    hits = store.search(SearchQuery(thread_url=thread, limit=limit)).hits
+    return sorted((hit for hit in hits if hit.id != doc["id"]), key=lambda hit: hit.fetched_at)
 
 
 def archive_of(settings: VigilSettings) -> EvidenceArchive:

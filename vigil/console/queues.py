@@ -94,19 +94,21 @@ def _query(filt: QueueFilter, **fields) -> SearchQuery:
 
 
 def new_versions(store: Store, filt: QueueFilter, window: int = WINDOW) -> list[QueueItem]:
-    """Unreviewed documents whose URL has an earlier document somebody decided on. The store searches by
-    words and fields, not by URL, so the newest decided and undecided documents are matched here."""
+    """Unreviewed documents (the `window` with the highest scores) whose page, by URL or canonical URL, has an earlier
+    document somebody decided on, however long ago."""
+    unreviewed = store.search(_query(filt, review_status="unreviewed", limit=window)).hits
+    urls = tuple({url for hit in unreviewed for url in (hit.url, hit.canonical_url) if url})
+    if not urls:
+        return []
     decided: dict[str, list[Hit]] = {}
     for status in DECIDED:
-        for hit in store.search(SearchQuery(review_status=status, source=filt.source, lang=filt.lang,
-                                            limit=window)).hits:
-            decided.setdefault(hit.url, []).append(hit)
-    if not decided:
-        return []
+        for hit in store.search(SearchQuery(review_status=status, urls=urls, limit=10 * window)).hits:
+            for url in {hit.url, hit.canonical_url}:
+                decided.setdefault(url, []).append(hit)
     items = []
-    for hit in store.search(_query(filt, review_status="unreviewed", limit=window)).hits:
-        earlier = [other for other in decided.get(hit.url, ()) if other.id != hit.id
-                   and other.fetched_at <= hit.fetched_at]
+    for hit in unreviewed:
+        earlier = [other for url in {hit.url, hit.canonical_url} for other in decided.get(url, ())
+                   if other.id != hit.id and other.fetched_at <= hit.fetched_at]
         if earlier:
             items.append(QueueItem(hit, max(earlier, key=lambda other: other.fetched_at)))
     return items
@@ -128,7 +130,7 @@ def queue_view(store: Store, name: str, filt: QueueFilter, window: int = WINDOW)
 
 
 def queue_counts(store: Store, filt: QueueFilter = QueueFilter()) -> dict[str, int]:
-    """How many items each queue holds (new versions: among the newest WINDOW documents)."""
+    """How many items each queue holds (new versions: among the WINDOW highest-scoring unreviewed documents)."""
     counts = {
         "flagged": store.search(_query(filt, flagged=True, review_status="unreviewed", limit=1)).total,
         "uncertain": store.search(_query(filt, uncertain=True, limit=1)).total,

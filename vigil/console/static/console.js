@@ -42,13 +42,18 @@
       if (key === "k" && body.dataset.prevUrl) { event.preventDefault(); location.assign(body.dataset.prevUrl); return; }
       if (key === "o") { event.preventDefault(); openEvidence(); return; }
       if (!form) { return; }
+      if (key === "r") {  // the reason menu: arrows or the first letters choose, Esc comes back to the keys
+        var menu = document.getElementById("reason");
+        if (menu && !menu.disabled) { event.preventDefault(); menu.focus(); }
+        return;
+      }
       var button = form.querySelector('button[data-key="' + key + '"]');
       if (!button) { return; }
       event.preventDefault();
       if (button.matches(":disabled")) { hint("Another reviewer holds this item: take the next one (j)."); return; }
       if (!button.formNoValidate && !form.checkValidity()) {
         var reason = document.getElementById("reason");
-        hint("Choose a reason first, then press " + key + " again (Esc leaves the menu).");
+        hint("Choose a reason first (arrows in the menu), then Esc and " + key + " again.");
         if (reason) { reason.focus(); }
         return;
       }
@@ -80,9 +85,11 @@
       });
     }
     var links = Array.prototype.slice.call(document.querySelectorAll("#items a.open"));
+    var start = document.getElementById("start");
     var current = -1;
     document.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target) && event.target.type !== "checkbox") { return; }
+      if (event.key === "s" && start) { event.preventDefault(); location.assign(start.href); return; }
       if (!links.length) { return; }
       if (event.key === "j" || event.key === "k") {
         event.preventDefault();
