@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from streams.closing import Closing
+from streams.hashlists.banks import Entry, HashList
 from streams.schemas import ClassifiedDocument, Decision, ReviewEvent, utcnow
 from streams.stores.query import TextQuery, parse_query
 
@@ -153,6 +154,7 @@ class Hit:
     evidence: list[dict] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)
     canonical_url: str = ""
+    matches: list[dict] = field(default_factory=list)  # hits in hash lists of confirmed content
 
     @classmethod
     def of(cls, document: dict, review_status: str, snippet: str = "") -> "Hit":
@@ -162,7 +164,8 @@ class Hit:
             lang=document["lang"], flagged=document["flagged"], labels=document["labels"], scores=document["scores"],
             fetched_at=document["fetched_at"], review_status=review_status, model_version=document["model_version"],
             snippet=snippet or document["text"][:200], evidence=document.get("evidence") or [],
-            thresholds=document.get("thresholds") or {}, canonical_url=document.get("canonical_url") or "")
+            thresholds=document.get("thresholds") or {}, canonical_url=document.get("canonical_url") or "",
+            matches=document.get("matches") or [])
 
     @property
     def margin(self) -> float:
@@ -263,6 +266,40 @@ class Store(Closing, abc.ABC):
     @abc.abstractmethod
     def recent_alerts(self, limit: int = 20) -> list[dict]:
         """The newest alerts first."""
+
+    # Hash lists of confirmed content (streams.hashlists): kept beside the documents, so that every stage
+    # that opens the store sees the same lists, and a change reaches running stages by hashlists_version.
+
+    @abc.abstractmethod
+    def save_hashlist(self, hashlist: HashList) -> None:
+        """Create a list or replace its metadata (by name); its entries stay."""
+
+    @abc.abstractmethod
+    def hashlists(self) -> list[HashList]:
+        """Every list, by name."""
+
+    def hashlist(self, name: str) -> HashList | None:
+        return next((hashlist for hashlist in self.hashlists() if hashlist.name == name), None)
+
+    @abc.abstractmethod
+    def add_entries(self, name: str, entries: list[Entry]) -> int:
+        """Add entries to a list, replacing those with the same id; how many were new. KeyError: no such list."""
+
+    @abc.abstractmethod
+    def hashlist_entries(self, name: str | None = None) -> Iterator[tuple[str, Entry]]:
+        """(list name, entry) for every entry, of one list when a name is given."""
+
+    @abc.abstractmethod
+    def count_entries(self) -> dict[str, int]:
+        """Entries per list (every list, none missing)."""
+
+    @abc.abstractmethod
+    def remove_entry(self, name: str, entry_id: str) -> bool:
+        """Remove one entry; False when the list has no such entry."""
+
+    @abc.abstractmethod
+    def hashlists_version(self) -> str:
+        """A value that changes whenever a list or an entry does: stages rebuild their index when it changes."""
 
     def refresh(self) -> None:
         """Make recent writes searchable (Elasticsearch refreshes on an interval)."""

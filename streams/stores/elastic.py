@@ -1,6 +1,7 @@
 """Elasticsearch through the official client: template + write alias, bulk upserts, review updates."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -14,6 +15,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from streams.config import ElasticsearchSettings
 from streams.errors import RejectedError, TransientError
+from streams.hashlists.banks import Entry, HashList
 from streams.schemas import ClassifiedDocument, ReviewEvent, utcnow
 from streams.stores.base import (
     REVIEW_FIELDS,
@@ -152,6 +154,12 @@ class ElasticsearchStore(Store):
                 log.info("created %s behind write alias %s", layout.first_index(retention), write_alias)
         if not self._call("check alerts index", lambda: client.indices.exists(index=layout.alerts_index)):
             self._call("create alerts index", lambda: client.indices.create(index=layout.alerts_index))
+        for index in (layout.hashlists_index, layout.hashlist_entries_index):
+            if self._call("check hash list index", lambda: client.indices.exists(index=index)):
+                mappings = layout.index_templates()[index]["template"]["mappings"]
+                self._call("upgrade hash list mappings", lambda: client.indices.put_mapping(index=index, **mappings))
+            else:
+                self._call("create hash list index", lambda: client.indices.create(index=index))
         reviews = layout.reviews_index
         if self._call("check reviews index", lambda: client.indices.exists(index=reviews)):
             mappings = layout.index_templates()[reviews]["template"]["mappings"]
@@ -354,6 +362,82 @@ class ElasticsearchStore(Store):
     def write_alert(self, alert):
         self._call("write alert", lambda: self.client.index(index=self.layout.alerts_index, id=alert["id"],
                                                             document=alert))
+
+    def _hashlist_docs(self) -> list[dict]:
+        result = self._call("hash lists", lambda: self.client.search(
+            index=self.layout.hashlists_index, query={"match_all": {}}, sort=[{"name": "asc"}], size=10_000))
+        return [hit["_source"] for hit in result["hits"]["hits"]]
+
+    def _bump(self, name: str, body: str | None = None) -> None:
+        """Write a list's metadata with its revision one higher (read, then write: operators change lists
+        rarely and one at a time; the test server has no scripted updates)."""
+        found = self._call("get hash list", lambda: self.client.options(ignore_status=404).get(
+            index=self.layout.hashlists_index, id=name))
+        if not found.get("found"):
+            raise KeyError(f"no hash list {name!r}")
+        doc = found["_source"]
+        self._call("write hash list", lambda: self.client.index(
+            index=self.layout.hashlists_index, id=name, refresh=True,
+            document={"name": name, "revision": doc["revision"] + 1, "body": body or doc["body"]}))
+
+    def save_hashlist(self, hashlist):
+        body = hashlist.model_dump_json()
+        try:
+            self._bump(hashlist.name, body)
+        except KeyError:
+            self._call("create hash list", lambda: self.client.index(
+                index=self.layout.hashlists_index, id=hashlist.name, refresh=True,
+                document={"name": hashlist.name, "revision": 1, "body": body}))
+
+    def hashlists(self):
+        return [HashList.model_validate_json(doc["body"]) for doc in self._hashlist_docs()]
+
+    @staticmethod
+    def _entry_id(name: str, entry_id: str) -> str:
+        return hashlib.sha256(f"{name}\n{entry_id}".encode("utf-8")).hexdigest()
+
+    def add_entries(self, name, entries):
+        if self.hashlist(name) is None:
+            raise KeyError(f"no hash list {name!r}")
+        index = self.layout.hashlist_entries_index
+        before = self.count_entries().get(name, 0)
+        actions = [{"_op_type": "index", "_index": index, "_id": self._entry_id(name, entry.id),
+                    "_source": {"list": name, "id": entry.id, "signal_type": entry.signal_type,
+                                "body": entry.model_dump_json()}} for entry in entries]
+        _, errors = self._call("add hash list entries", lambda: helpers.bulk(
+            self.client, actions, chunk_size=self.settings.bulk_chunk_size, raise_on_error=False, refresh=True))
+        if errors:
+            raise RejectedError(f"Elasticsearch refused {len(errors)} hash list entries: {errors[0]}")
+        self._bump(name)
+        return self.count_entries().get(name, 0) - before
+
+    def hashlist_entries(self, name=None):
+        query = {"term": {"list": name}} if name else {"match_all": {}}
+        for hit in self._call("scan hash list entries", lambda: helpers.scan(
+                self.client, index=self.layout.hashlist_entries_index, query={"query": query},
+                size=self.settings.bulk_chunk_size)):
+            yield hit["_source"]["list"], Entry.model_validate_json(hit["_source"]["body"])
+
+    def count_entries(self):
+        counts = {doc["name"]: 0 for doc in self._hashlist_docs()}
+        result = self._call("count hash list entries", lambda: self.client.search(
+            index=self.layout.hashlist_entries_index, size=0,
+            aggs={"lists": {"terms": {"field": "list", "size": max(len(counts), 1)}}}))
+        for bucket in result["aggregations"]["lists"]["buckets"]:
+            counts[bucket["key"]] = bucket["doc_count"]
+        return counts
+
+    def remove_entry(self, name, entry_id):
+        result = self._call("remove hash list entry", lambda: self.client.options(ignore_status=404).delete(
+            index=self.layout.hashlist_entries_index, id=self._entry_id(name, entry_id), refresh=True))
+        removed = result.get("result") == "deleted"
+        if removed:
+            self._bump(name)
+        return removed
+
+    def hashlists_version(self):
+        docs = self._hashlist_docs()
+        return f"{len(docs)}:{sum(doc['revision'] for doc in docs)}"
 
     def recent_alerts(self, limit=20):
         result = self._call("alerts", lambda: self.client.search(

@@ -56,6 +56,15 @@ class Layout:
         """Every review decision, append-only; outside the read alias."""
         return f"{self.alias}-reviews"
 
+    @property
+    def hashlists_index(self) -> str:
+        """The hash lists' metadata; outside the read alias (for operators, never analysts)."""
+        return f"{self.alias}-hashlists"
+
+    @property
+    def hashlist_entries_index(self) -> str:
+        return f"{self.alias}-hashlist-entries"
+
     def _bodies(self, folder: str) -> dict[str, dict]:
         return {self.rename(path.stem): _read(path) for path in sorted((self.directory / folder).glob("*.json"))}
 

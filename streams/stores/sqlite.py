@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from streams import sqlite_db
+from streams.hashlists.banks import Entry, HashList
 from streams.schemas import ClassifiedDocument, ReviewEvent
 from streams.stores.base import (
     Hit,
@@ -39,6 +40,9 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE INDEX IF NOT EXISTS reviews_document ON reviews (document_id, decided_at, seq);
 CREATE INDEX IF NOT EXISTS reviews_decided ON reviews (decided_at, seq);
 CREATE INDEX IF NOT EXISTS reviews_outbox ON reviews (published, decided_at, seq);
+CREATE TABLE IF NOT EXISTS hashlists (name TEXT PRIMARY KEY, body TEXT NOT NULL, revision INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS hashlist_entries (
+    list TEXT NOT NULL REFERENCES hashlists (name), id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (list, id));
 CREATE VIRTUAL TABLE IF NOT EXISTS fulltext USING fts5(
     id UNINDEXED, title, text, tokenize = 'porter unicode61 remove_diacritics 2');
 """
@@ -192,6 +196,56 @@ class SqliteStore(Store):
     def recent_alerts(self, limit=20):
         rows = self._conn.execute("SELECT body FROM alerts ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
         return [json.loads(row[0]) for row in rows]
+
+    def save_hashlist(self, hashlist):
+        self._write(lambda conn: conn.execute(
+            "INSERT INTO hashlists (name, body, revision) VALUES (?, ?, 1) ON CONFLICT (name) DO UPDATE SET "
+            "body = excluded.body, revision = revision + 1", (hashlist.name, hashlist.model_dump_json())))
+
+    def hashlists(self):
+        rows = self._conn.execute("SELECT body FROM hashlists ORDER BY name").fetchall()
+        return [HashList.model_validate_json(row[0]) for row in rows]
+
+    def add_entries(self, name, entries):
+        added = 0
+
+        def write(conn):
+            nonlocal added
+            if conn.execute("SELECT 1 FROM hashlists WHERE name = ?", (name,)).fetchone() is None:
+                raise KeyError(f"no hash list {name!r}")
+            before = conn.execute("SELECT COUNT(*) FROM hashlist_entries WHERE list = ?", (name,)).fetchone()[0]
+            conn.executemany("INSERT OR REPLACE INTO hashlist_entries (list, id, body) VALUES (?, ?, ?)",
+                             [(name, entry.id, entry.model_dump_json()) for entry in entries])
+            added = conn.execute("SELECT COUNT(*) FROM hashlist_entries WHERE list = ?", (name,)).fetchone()[0] - before
+            conn.execute("UPDATE hashlists SET revision = revision + 1 WHERE name = ?", (name,))
+        self._write(write)
+        return added
+
+    def hashlist_entries(self, name=None):
+        sql = "SELECT list, body FROM hashlist_entries" + (" WHERE list = ?" if name else "") + " ORDER BY list, id"
+        for list_name, body in self._conn.execute(sql, (name,) if name else ()):
+            yield list_name, Entry.model_validate_json(body)
+
+    def count_entries(self):
+        rows = self._conn.execute("SELECT h.name, COUNT(e.id) FROM hashlists h LEFT JOIN hashlist_entries e "
+                                  "ON e.list = h.name GROUP BY h.name").fetchall()
+        return dict(rows)
+
+    def remove_entry(self, name, entry_id):
+        removed = False
+
+        def write(conn):
+            nonlocal removed
+            removed = conn.execute("DELETE FROM hashlist_entries WHERE list = ? AND id = ?",
+                                   (name, entry_id)).rowcount > 0
+            if removed:
+                conn.execute("UPDATE hashlists SET revision = revision + 1 WHERE name = ?", (name,))
+        self._write(write)
+        return removed
+
+    def hashlists_version(self):
+        lists, revisions = self._conn.execute("SELECT COUNT(*), TOTAL(revision) FROM hashlists").fetchone()
+        return f"{lists}:{int(revisions)}"
 
     def get(self, doc_id):
         row = self._conn.execute("SELECT d.body, d.review, a.body FROM documents d LEFT JOIN availability a "

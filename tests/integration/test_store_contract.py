@@ -436,3 +436,31 @@ def test_versions_of_a_page_and_posts_of_a_thread_are_found_by_url(store_setting
         assert ids(store.search(SearchQuery(thread_url=thread, limit=50))) == {i[f"post{n}"] for n in range(3)}
     finally:
         store.close()
+
+
+def test_hash_lists_keep_their_entries_and_say_when_they_changed(store):
+    from streams.hashlists.banks import Entry, HashList
+
+    assert store.hashlists() == [] and store.count_entries() == {}
+    empty = store.hashlists_version()
+    gifct = HashList(name="gifct-sample", source="GIFCT hash-sharing database", terms="members only",
+                     default_label="propaganda")
+    store.save_hashlist(gifct)
+    created = store.hashlists_version()
+    assert created != empty and store.hashlists() == [gifct] and store.hashlist("gifct-sample") == gifct
+    entries = [Entry(id=f"e{n}", signal_type="md5", value=f"{n:032x}", note=f"poster {n}") for n in range(3)]
+    assert store.add_entries("gifct-sample", entries) == 3
+    assert store.add_entries("gifct-sample", [entries[0].model_copy(update={"label": "recruitment"})]) == 0
+    added = store.hashlists_version()
+    assert added != created
+    found = dict((entry.id, entry) for _, entry in store.hashlist_entries("gifct-sample"))
+    assert set(found) == {"e0", "e1", "e2"} and found["e0"].label == "recruitment"
+    assert store.count_entries() == {"gifct-sample": 3}
+    assert store.remove_entry("gifct-sample", "e1") and not store.remove_entry("gifct-sample", "e1")
+    assert store.hashlists_version() != added
+    assert {entry.id for _, entry in store.hashlist_entries()} == {"e0", "e2"}
+    renamed = gifct.model_copy(update={"terms": "members only; no re-sharing"})
+    store.save_hashlist(renamed)
+    assert store.hashlists() == [renamed] and store.count_entries() == {"gifct-sample": 2}
+    with pytest.raises(KeyError, match="no hash list"):
+        store.add_entries("unknown", entries)

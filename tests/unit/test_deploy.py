@@ -134,7 +134,9 @@ def test_index_templates_compose_the_component_templates_for_each_retention_clas
 def test_templates_are_renamed_for_another_alias():
     layout = Layout(alias="osint")
     templates = layout.index_templates()
-    assert set(templates) == {"osint-flagged", "osint-unflagged", "osint-alerts", "osint-reviews"}
+    assert set(templates) == {"osint-flagged", "osint-unflagged", "osint-alerts", "osint-reviews", "osint-hashlists",
+                              "osint-hashlist-entries"}
+    assert not templates["osint-hashlists"]["template"].get("aliases")  # outside what analysts search
     assert templates["osint-flagged"]["composed_of"] == ["osint-analysis", "osint-documents", "osint-review"]
     assert templates["osint-flagged"]["template"]["aliases"] == {"osint": {}}
     assert templates["osint-flagged"]["template"]["settings"]["index"]["lifecycle"] == {
@@ -169,6 +171,11 @@ def test_roles_name_kibana_9_features_and_the_review_history_index():
     assert {"read", "write"} <= index_privileges("vigil_indexer", "vigil-reviews")  # publishes queued decisions
     assert "read" in index_privileges("vigil_analyst", "vigil-reviews")
     assert "create_index" in index_privileges("vigil_setup", "vigil-reviews")
+    for index in ("vigil-hashlists", "vigil-hashlist-entries"):  # operators only; the classifier reads them
+        assert "create_index" in index_privileges("vigil_setup", index)
+        assert index_privileges("vigil_classifier", index) == {"read"}
+        assert {"read", "write"} <= index_privileges("vigil_hashlist_operator", index)
+        assert not any(index_privileges(role, index) for role in ("vigil_analyst", "vigil_reviewer"))
 
 
 def test_the_review_history_index_stays_out_of_the_read_alias():
