@@ -3,7 +3,9 @@
 Between batches it picks up a changed thresholds file and, with `classifier.model: active`, a switch
 of the active or shadow model (classifiers/selection.py), without a restart. A shadow model's scores
 are recorded under its own version and never flag anything. With classifier.first_pass, only documents
-the first pass finds suspect reach the transformer (classifiers/first_pass.py).
+the first pass finds suspect reach the transformer (classifiers/first_pass.py). With hash lists
+(streams/hashlists/live.py), a document that matches a banked text or image is flagged with the entry's
+label whatever the model scored, first pass or not, and its `matches` name the list and entry.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Callable
 from classifiers.cache import PredictionCache
 from classifiers.model import Prediction, TextClassifier
 from classifiers.selection import SelectionFile
+from streams.hashlists.live import LiveHashIndex
 from streams.runner import Output, Result, Stage
 from streams.schemas import ClassifiedDocument, Evidence, FirstPassResult, RawDocument, ShadowScores
 
@@ -27,8 +30,10 @@ class ClassifyStage(Stage[RawDocument]):
 
     def __init__(self, classifier: TextClassifier, input_topic: str, output_topic: str,
                  shadow: TextClassifier | None = None, selection_file: SelectionFile | None = None,
-                 load: Callable[..., TextClassifier] | None = None, cache_size: int = 10_000):
+                 load: Callable[..., TextClassifier] | None = None, cache_size: int = 10_000,
+                 known: LiveHashIndex | None = None):
         self.classifier = classifier
+        self.known = known
         self.shadow = shadow
         self.input_topic = input_topic
         self.output_topic = output_topic
@@ -58,6 +63,12 @@ class ClassifyStage(Stage[RawDocument]):
                 self._selection_mtime = self.selection_file.mtime()
         if self.classifier.refresh_thresholds():
             stats["threshold_reload_errors"] += 1
+        if self.known is not None:
+            self.known.refresh(stats)
+
+    def close(self) -> None:
+        if self.known is not None:
+            self.known.close()
 
     def _shadow_scores(self, prediction: Prediction | None) -> ShadowScores | None:
         if prediction is None or self.shadow is None:
@@ -89,16 +100,20 @@ class ClassifyStage(Stage[RawDocument]):
             shadows = list(self.shadow_cache.predict(self.shadow, texts, langs, explain=False)[0])
         results = []
         for doc, prediction, shadow_prediction, first_pass in zip(items, predictions, shadows, screened):
+            matches = self.known.match(doc) if self.known is not None else []
+            labels = prediction.labels + sorted({m.label for m in matches} - set(prediction.labels))
             classified = ClassifiedDocument(
                 document=doc, model_name=self.classifier.name, model_version=self.classifier.version,
-                scores=prediction.scores, labels=prediction.labels, flagged=prediction.flagged,
+                scores=prediction.scores, labels=labels, flagged=prediction.flagged or bool(matches),
+                matches=matches,
                 thresholds={label: self.classifier.threshold(label, doc.lang) for label in self.classifier.labels},
                 thresholds_version=self.classifier.thresholds_version,
                 evidence=[Evidence(**e) for e in prediction.evidence],
                 shadow=self._shadow_scores(shadow_prediction),
                 language_validated=self.classifier.language_validated(doc.lang), first_pass=first_pass,
             )
-            stats["flagged"] += int(prediction.flagged)
+            stats["flagged"] += int(classified.flagged)
+            stats["known_content_matches"] += len(matches)
             stats["shadow_flagged"] += int(bool(shadow_prediction and shadow_prediction.flagged))
             results.append(Result(outputs=[Output(self.output_topic, classified.to_bytes(), doc.id.encode("ascii"))]))
         return results

@@ -232,6 +232,17 @@ class ConsoleSettings(Section):
                                          "first use). Default: data_dir/console-secret.")
 
 
+class HashListSettings(Section):
+    enabled: bool = Field(True, description="Match documents against the store's hash lists of confirmed content "
+                          "(`vigil hashlist`) in the classify stage; a match flags whatever the model scored.")
+    reload_s: float = Field(10.0, gt=0, description="How often the classify stage checks whether a list changed "
+                            "(then it rebuilds its index, without a restart).")
+    pdq_threshold: int | None = Field(None, ge=0, le=256, description="Most differing bits of a PDQ image hash "
+                                      "that still match. Unset: the measured default (streams/hashlists/index.py).")
+    text_threshold: float | None = Field(None, gt=0, le=1, description="Least estimated overlap of a banked "
+                                         "passage that matches a near-copy. Unset: the measured default.")
+
+
 class VigilSettings(Section):
     data_dir: Path = Field(Path(".vigil"), description="Embedded log, embedded store, built models, keys.")
     log_level: str = Field("INFO", description="Python logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL.")
@@ -253,6 +264,7 @@ class VigilSettings(Section):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    hashlists: HashListSettings = Field(default_factory=HashListSettings)
 
 
 # Section name -> its model (topics -> TopicSettings, ...): what VIGIL_<SECTION>_<FIELD> variables address.

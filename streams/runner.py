@@ -51,6 +51,9 @@ class Stage(abc.ABC, Generic[In]):
     def process(self, items: list[In], stats: Counter) -> list[Result]:
         """One Result per item, in order. Raise TransientError when nothing can be done now."""
 
+    def close(self) -> None:
+        """Let go of what the stage holds (its runner calls this when it stops)."""
+
 
 class StageRunner(Generic[S]):
     """Runs one stage over its input topic: StageRunner[ClassifyStage] is the classify stage's runner."""
@@ -98,6 +101,7 @@ class StageRunner(Generic[S]):
                         break
         finally:
             self.consumer.close()
+            self.stage.close()
         return self.stats
 
     def _handle(self, records: list[Record]) -> bool:

@@ -55,6 +55,7 @@ def classify_runner(settings: VigilSettings, transport: Transport,
     # scheduler and crawl jobs stay small (their Kubernetes requests are 512 MiB).
     from classifiers.loading import load_classifier
     from classifiers.stage import ClassifyStage
+    from streams.hashlists.live import LiveHashIndex
 
     selection_file = SelectionFile(settings.data_dir) if settings.classifier.model == ACTIVE else None
     selection = selection_file.read() if selection_file else None
@@ -64,7 +65,8 @@ def classify_runner(settings: VigilSettings, transport: Transport,
         load_classifier(settings, active), settings.topics.raw, settings.topics.classified,
         shadow=load_classifier(settings, shadow, thresholds=False) if shadow else None, selection_file=selection_file,
         load=lambda reference, **options: load_classifier(settings, reference, strict=False, **options),
-        cache_size=settings.classifier.cache_size)
+        cache_size=settings.classifier.cache_size,
+        known=LiveHashIndex(open_store(settings), settings.hashlists) if settings.hashlists.enabled else None)
     return StageRunner(stage, transport.consumer([stage.input_topic], f"{settings.stage.group_prefix}-classify"),
                        transport.producer(), settings.topics.dlq, settings.stage, stop)
 
