@@ -70,10 +70,10 @@ def test_setup_imports_the_saved_objects_into_kibana(tmp_path, settings, elastic
     request = received[0]
     assert request["path"] == "/s/analysts/api/saved_objects/_import?overwrite=true"
     assert request["headers"]["kbn-xsrf"] and request["headers"]["authorization"].startswith("Basic ")
-    assert len(request["objects"]) == 14 and received[1]["objects"] == request["objects"]
+    assert len(request["objects"]) == 15 and received[1]["objects"] == request["objects"]
     view = next(obj for obj in request["objects"] if obj["type"] == "index-pattern")
     assert view["attributes"]["title"] == settings.elasticsearch.alias
-    assert "14 saved objects imported" in capsys.readouterr().out
+    assert "15 saved objects imported" in capsys.readouterr().out
 
 
 def test_kibana_refusal_is_a_clear_error(tmp_path, settings, elasticsearch_url, capsys):

@@ -22,6 +22,7 @@ EXPECTED_IDS = {
     ("search", "vigil-search-flagged-24h"), ("search", "vigil-search-awaiting-review"),
     ("search", "vigil-search-recruitment"), ("search", "vigil-search-propaganda"),
     ("search", "vigil-search-new-source-high-score"), ("search", "vigil-search-dismissed"),
+    ("search", "vigil-search-known-content"),
     ("visualization", "vigil-vis-flags-over-time"), ("visualization", "vigil-vis-flags-by-source"),
     ("visualization", "vigil-vis-flags-by-language"), ("visualization", "vigil-vis-top-domains"),
     ("visualization", "vigil-vis-review-outcomes"), ("visualization", "vigil-vis-precision-by-model"),
@@ -98,7 +99,7 @@ def test_every_reference_resolves(obj):
 def test_the_saved_searches_analysts_asked_for():
     titles = {obj["attributes"]["title"] for obj in OBJECTS if obj["type"] == "search"}
     assert titles == {"Flagged in the last 24 hours", "Awaiting review", "Recruitment", "Propaganda",
-                      "High score from a new source", "Dismissed by reviewers"}
+                      "High score from a new source", "Dismissed by reviewers", "Known-content matches"}
 
 
 def test_data_view_formats_links_and_percentages():

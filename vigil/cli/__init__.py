@@ -1,6 +1,6 @@
 """The `vigil` command: run the pipeline or one stage, search and review, train, set up, demo.
 
-Each command group lives in its own module (pipeline, crawling, review, models, console) and registers its
+Each command group lives in its own module (pipeline, crawling, review, models, console, hashlists) and registers its
 commands here; a handler parses its arguments, calls one library function and prints."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from streams.config import ConfigError
 from streams.errors import TransientError
 from streams.redact import redact
-from vigil.cli import console, crawling, models, pipeline, review
+from vigil.cli import console, crawling, hashlists, models, pipeline, review
 
 DESCRIPTION = """Vigil finds terrorist recruitment and propaganda on the public web and puts every
 flag in front of a person. Stages: crawl (Scrapy) -> vigil.raw -> classify -> vigil.classified
@@ -24,7 +24,7 @@ EPILOG = """configuration: a YAML file (--config, VIGIL_CONFIG or ./vigil.yaml) 
 e.g. VIGIL_KAFKA_BOOTSTRAP=host:9092, VIGIL_ELASTICSEARCH_URL=http://host:9200.
 `vigil config` prints every setting in effect."""
 
-GROUPS = (pipeline, crawling, review, models, console)
+GROUPS = (pipeline, crawling, review, models, console, hashlists)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -53,6 +53,8 @@ def cmd_search(args) -> int:
         top = max(hit.scores.items(), key=lambda kv: kv[1], default=("-", 0.0))
         print(f"\n{hit.title or '(no title)'}\n  {hit.url}\n  {flag} | top score {top[0]} {top[1]:.2f} | "
               f"{hit.source} | {hit.lang} | review: {hit.review_status} | id {hit.id}")
+        for match in hit.matches[:2]:
+            print(f"  known content: {match['label']} in hash list {match['list']} ({match['signal_type']})")
         for evidence in hit.evidence[:2]:
             print(f"  why {evidence['label']}: \"{evidence['text'][:150]}\" ({evidence['score']:.2f})")
     return 0
@@ -141,6 +143,11 @@ def document_lines(doc: dict) -> list[str]:
         over = " over" if threshold is not None and score >= threshold else ""
         lines.append(f"  {label} {score:.2f}" + (f" (threshold {threshold:.2f}{over})"
                                                  if threshold is not None else ""))
+    if doc.get("matches"):
+        lines.append("known content (hash lists of confirmed content; a match flags whatever the model scored):")
+        for match in doc["matches"]:
+            lines.append(f"  {match['label']}: list {match['list']} entry {match['entry']} by {match['signal_type']} "
+                         f"(distance {match['distance']:g}): \"{match.get('evidence', '')[:110]}\"")
     shadow = doc.get("shadow")
     if shadow:
         scores = ", ".join(f"{label} {score:.2f}" for label, score in shadow["scores"].items())
