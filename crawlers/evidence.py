@@ -11,6 +11,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from http import HTTPStatus
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -18,6 +19,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from streams.files import write_atomically
+
+# Scrapy has already undone these (decompressed, de-chunked): the archived payload is the decoded body.
+UNDONE_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,18 @@ class EvidenceArchive:
                         "status": int(record.http_headers.get_statuscode()),
                         "headers": record.http_headers.headers, "payload": record.content_stream().read()}
         raise ValueError(f"{path} holds no response record")
+
+
+def http_record(response) -> dict:
+    """What the archive needs of a Scrapy response: url, status, reason, headers and body."""
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, values in response.headers.items()
+               for value in values if name.lower() not in UNDONE_HEADERS]
+    return {"url": response.url, "status": response.status, "reason": reason, "headers": headers,
+            "body": response.body}
 
 
 def archived(archive: EvidenceArchive, raw: dict, captured_at: datetime) -> dict:

@@ -10,9 +10,10 @@ from streams.schemas import CrawlStats, utcnow
 from streams.transports import open_transport
 
 log = logging.getLogger(__name__)
-# Errors and refusals by kind; what the crawl's bounds cut counts among them (crawlers/limits.py).
+# Errors and refusals by kind; what the crawl's bounds cut counts among them (crawlers/limits.py), and so do
+# the images not hashed (crawlers/images.py), by reason.
 ERROR_PREFIXES = ("vigil/refused/", "downloader/exception_type_count/", "spider_exceptions/", "vigil/dropped/",
-                  "vigil/cut/")
+                  "vigil/cut/", "vigil/images/skipped/")
 
 
 def crawl_stats(spider, stats: dict, reason: str) -> CrawlStats:
@@ -23,7 +24,7 @@ def crawl_stats(spider, stats: dict, reason: str) -> CrawlStats:
     return CrawlStats(
         crawl_job=spider.crawl_job, source=spider.source.id, spider=spider.name, started_at=started,
         finished_at=finished, duration_s=round((finished - started).total_seconds(), 3) if started else 0.0,
-        pages=stats.get("response_received_count", 0),
+        pages=stats.get("response_received_count", 0) - stats.get("vigil/images/responses", 0),
         documents=stats.get("vigil/published", 0), bytes=stats.get("downloader/response_bytes", 0),
         unchanged=sum(v for k, v in stats.items() if k.startswith("vigil/unchanged/")), errors=errors,
         finish_reason=reason)

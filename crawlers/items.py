@@ -24,3 +24,4 @@ class PageItem(scrapy.Item):
     post = scrapy.Field()  # streams.schemas.PostInfo fields
     archive = scrapy.Field()  # streams.schemas.ArchiveRef fields: the WARC capture of the response
     raw_response = scrapy.Field()  # status, headers and body, for the archive (written by the pipeline)
+    image_urls = scrapy.Field()  # the images it shows, to fetch and hash (crawlers/images.py)

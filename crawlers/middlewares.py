@@ -13,6 +13,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.url import url_is_from_any_domain
 from twisted.internet.defer import Deferred
 
 from crawlers.addresses import refused_address
@@ -34,6 +35,14 @@ class CrawlerMiddleware:
         return cls(crawler)
 
 
+class NonPublicAddress(IgnoreRequest):
+    """The request's host resolves to an address Vigil does not fetch from."""
+
+
+class OffsiteRefused(IgnoreRequest):
+    """The request leads off the source's domains."""
+
+
 class AddressGuardMiddleware(CrawlerMiddleware):
     """Refuses requests whose host resolves to a non-public address. Runs for every request, so also for
     each redirect hop and robots.txt. A source's allow_private_addresses admits private and loopback
@@ -48,24 +57,32 @@ class AddressGuardMiddleware(CrawlerMiddleware):
             self.stats.inc_value("vigil/refused/non_public_address")
             log.warning("refused %s: %s resolves to %s (%s); Vigil crawls public addresses only "
                         "(a source's allow_private_addresses admits private ones)", request.url, host, address, reason)
-            raise IgnoreRequest(f"non-public address {address} ({reason})")
+            raise NonPublicAddress(f"non-public address {address} ({reason})")
         return None
 
 
 class OffsiteMiddleware(ScrapyOffsiteMiddleware):
     """Scrapy's, with an INFO line for each refused redirect: a page that sends the crawler off its source's
     domains (to another site, to a cloud metadata address) is worth a line. Off-site links are not (a page has
-    hundreds): those keep Scrapy's one DEBUG line per domain."""
+    hundreds): those keep Scrapy's one DEBUG line per domain. Images (crawlers/images.py) may also come from
+    the source's media_domains (its CDN), and only images."""
 
     def process_request(self, request, spider=None):
         try:
             return super().process_request(request)
-        except IgnoreRequest:
+        except IgnoreRequest as refused:
             if request.meta.get("redirect_urls"):
                 self.stats.inc_value("vigil/refused/offsite_redirect")
                 log.info("refused the redirect from %s to %s: off-site (not in the source's domains)",
                          request.meta["redirect_urls"][-1], request.url)
-            raise
+            raise OffsiteRefused(str(refused)) from None
+
+    def should_follow(self, request, spider):
+        if super().should_follow(request, spider):
+            return True
+        media_domains = getattr(getattr(spider, "source", None), "media_domains", None)
+        return bool(request.meta.get("vigil_image") and media_domains
+                    and url_is_from_any_domain(request.url, media_domains))
 
 
 class DisallowAll(RobotParser):
@@ -168,7 +185,7 @@ class ConditionalRequestMiddleware(CrawlerMiddleware):
     def process_request(self, request):
         state = getattr(self.crawler.spider, "crawl_state", None)
         if (state is None or request.url.endswith("/robots.txt") or request.meta.get("vigil_xml")
-                or request.meta.get("vigil_follow_links")):
+                or request.meta.get("vigil_follow_links") or request.meta.get("vigil_image")):
             return None  # pages whose links are followed are always fetched whole: they lead to new pages
         known = state.validators(request.url)
         if known:
@@ -186,21 +203,39 @@ class ConditionalRequestMiddleware(CrawlerMiddleware):
         return response
 
 
-class ContentTypeMiddleware:
-    """Drops responses whose content type is not on the allowlist, and binaries disguised as text."""
+class ImageRefused(IgnoreRequest):
+    """An image's response is not one Vigil hashes; `reason` is short and fixed, for its counter."""
 
-    def __init__(self, allowed: list[str], stats):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+
+
+class ContentTypeMiddleware:
+    """Drops responses whose content type is not on the allowlist, and binaries disguised as text. An image's
+    response (crawlers/images.py) must have one of the image types instead: a page, an octet stream or SVG
+    served for an image is refused (counted by the image fetcher)."""
+
+    def __init__(self, allowed: list[str], stats, image_types: list[str] | None = None):
         self.allowed = tuple(allowed)
         self.stats = stats
+        self.image_types = frozenset(image_types or ())
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.getlist("VIGIL_ALLOWED_CONTENT_TYPES"), crawler.stats)
+        return cls(crawler.settings.getlist("VIGIL_ALLOWED_CONTENT_TYPES"), crawler.stats,
+                   crawler.settings.getlist("VIGIL_IMAGE_CONTENT_TYPES"))
 
     def process_response(self, request, response):
         if request.url.endswith("/robots.txt") or response.status in (301, 302, 303, 304, 307, 308):
             return response
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+        if request.meta.get("vigil_image"):
+            if response.status >= 400:
+                return response  # the image fetcher counts it by its status
+            if content_type not in self.image_types:
+                raise ImageRefused("content_type", f"{content_type or 'no content type'} served for an image")
+            return response
         allowed = self.allowed + (XML_TYPES if request.meta.get("vigil_xml") else ())
         if content_type and not content_type.startswith(allowed):
             self.stats.inc_value("vigil/refused/content_type")

@@ -1,4 +1,5 @@
-"""Item pipelines: build a raw document from a fetched page, then publish it to the raw topic."""
+"""Item pipelines: build a raw document from a fetched page (with the hashes of the images it shows), then
+publish it to the raw topic."""
 from __future__ import annotations
 
 import asyncio
@@ -6,13 +7,15 @@ import logging
 import multiprocessing
 import os
 import secrets
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import DropItem
 
 from crawlers.evidence import EvidenceArchive, archived
 from crawlers.extract import Analysis, Extracted, analyse, canonical_url, extract_and_analyse, pseudonymise
+from crawlers.images import ImageFetcher
 from streams.config import VigilSettings, load_settings
 from streams.schemas import RawDocument, document_id
 from streams.transports import open_transport
@@ -46,7 +49,8 @@ def page_work(html: str, url: str, max_chars: int, language_hint: str | None, ar
 
 
 class DocumentPipeline:
-    """PageItem -> RawDocument: main text, title, language, canonical URL, hashes, pseudonymised author."""
+    """PageItem -> RawDocument: main text, title, language, canonical URL, hashes, pseudonymised author, and the
+    hashes of the images the page or post shows (crawlers/images.py; VIGIL_FETCH_IMAGES)."""
 
     def __init__(self, settings: VigilSettings, crawler):
         self.max_chars = settings.crawler.max_text_chars
@@ -55,11 +59,29 @@ class DocumentPipeline:
         self.stats = crawler.stats
         # Extraction is the crawl's CPU work: a worker process does it, so the reactor keeps downloading
         # on the other core (threads would contend for the GIL).
-        self.extractor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.extractor = self._worker()
+        # Images are fetched once a document is sure to be built (not for dropped or unchanged pages), and
+        # hashed by the same worker.
+        self.images = ImageFetcher(crawler, self.submit) if crawler.settings.getbool("VIGIL_FETCH_IMAGES") else None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(vigil_settings(crawler), crawler)
+
+    @staticmethod
+    def _worker() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, fn, *args) -> Future:
+        """Run fn in the worker process. A worker that died (a decoder crashing on a hostile image, the kernel
+        killing it for memory) fails what it held; a fresh one takes the rest, so the crawl goes on."""
+        try:
+            return self.extractor.submit(fn, *args)
+        except BrokenProcessPool:
+            self.stats.inc_value("vigil/worker_restarts")
+            log.warning("the extraction worker died; a new one takes over")
+            self.extractor = self._worker()
+            return self.extractor.submit(fn, *args)
 
     def close_spider(self):
         self.extractor.shutdown(cancel_futures=True)
@@ -70,12 +92,19 @@ class DocumentPipeline:
                                          author=item.get("author"), published_at=None), item.get("language_hint"))
         else:
             archive = getattr(self.crawler.spider, "archive", None)
-            analysis, capture = await asyncio.wrap_future(self.extractor.submit(
+            analysis, capture = await asyncio.wrap_future(self.submit(
                 page_work, item["html"], item["url"], self.max_chars, item.get("language_hint"),
                 archive.root if archive and item.get("raw_response") else None, item.get("raw_response"),
                 item["fetched_at"]))
             item["archive"] = capture or item.get("archive")
-        return self.document(item, analysis)
+        document = self.document(item, analysis)
+        if self.images is not None and item.get("image_urls"):
+            spider = self.crawler.spider
+            archive = getattr(spider, "archive", None)
+            media_root = archive.root if archive is not None and spider.source.retain_media else None
+            images = await self.images.hashes(item["image_urls"], item["url"], media_root)
+            document = document.model_copy(update={"images": images})
+        return document
 
     def document(self, item, analysis: Analysis) -> RawDocument:
         extracted, digest, simhash = analysis.extracted, analysis.text_sha256, analysis.simhash

@@ -35,6 +35,10 @@ def from_vigil(settings: VigilSettings) -> dict:
         "VIGIL_ROBOTSTXT_TIMEOUT": crawler.robots_timeout_s,
         "VIGIL_MAX_REQUESTS": crawler.max_requests_per_source,
         "VIGIL_MAX_LINKS_PER_PAGE": crawler.max_links_per_page,
+        "VIGIL_FETCH_IMAGES": crawler.fetch_images,
+        "VIGIL_MAX_IMAGE_BYTES": crawler.max_image_bytes,
+        "VIGIL_MAX_IMAGES_PER_PAGE": crawler.max_images_per_page,
+        "VIGIL_MAX_IMAGE_PIXELS": crawler.max_image_pixels,
         "LOG_LEVEL": settings.log_level,
     }
 

@@ -1,7 +1,7 @@
 """Scrapy settings for Vigil's crawlers: safe and polite by default.
 
 The ones Vigil's own settings control (user agent, robots.txt, size, time and request limits, log level) come
-from them, through crawlers.process.from_vigil, so `scrapy crawl` honours vigil.yaml and VIGIL_*
+from them (images too), through crawlers.process.from_vigil, so `scrapy crawl` honours vigil.yaml and VIGIL_*
 variables as `vigil crawl` does (which applies the same function to settings built in code)."""
 
 from crawlers.process import from_vigil
@@ -25,6 +25,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 2
 VIGIL_ALLOWED_CONTENT_TYPES = ["text/html", "application/xhtml+xml", "text/plain"]
+# The images pages show (crawlers/images.py): what pages show as pictures and Pillow decodes. Anything else
+# served for an image (HTML error pages, octet streams, SVG with its scripts) is refused and counted.
+VIGIL_IMAGE_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's offsite and robots.txt middlewares, with a line per refused redirect and a conservative robots.txt.

@@ -79,6 +79,12 @@ class Source(BaseModel):
     allow_private_addresses: bool = Field(
         False, description="Allow private, loopback and link-local addresses (local test sites only)."
     )
+    retain_media: bool = Field(
+        False, description="Keep the images its pages show in the evidence archive (as WARC records, beside the "
+        "pages) instead of only their hashes; needs crawler.archive. Off: image bytes are discarded once hashed.")
+    media_domains: list[str] = Field(
+        default_factory=list, description="Further domains (and their subdomains) images may be fetched from, "
+        "such as the site's CDN; pages there are never crawled. Default: images on the source's domains only.")
     language: str | None = Field(None, description="Language hint when detection is unsure.")
     tags: list[str] = Field(default_factory=list)
 

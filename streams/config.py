@@ -180,6 +180,17 @@ class CrawlerSettings(Section):
                                     "to other sites not counted); the rest are cut.")
     archive: bool = Field(True, description="Keep every response a document came from as WARC evidence.")
     archive_dir: Path | None = Field(None, description="The evidence archive (default: data_dir/evidence).")
+    fetch_images: bool = Field(True, description="Fetch the images pages and posts show (img src, the largest "
+                               "srcset candidate, og:image, posts' media) and record their hashes (SHA-256, MD5, "
+                               "PDQ) on the document, for known-content matching. The bytes are discarded unless "
+                               "a source sets retain_media.")
+    max_image_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest image, enforced while it downloads "
+                                 "(and after decompression); a larger one is not fetched.")
+    max_images_per_page: int = Field(20, ge=1, description="Images fetched from one page or channel preview (its "
+                                     "posts together); the rest are cut.")
+    max_image_pixels: int = Field(50_000_000, ge=1, description="Largest image, in pixels, that is decoded for "
+                                  "hashing (never above Pillow's own decompression-bomb limit); larger ones are "
+                                  "skipped, counted as too many pixels or as a decompression bomb.")
 
 
 class StageSettings(Section):

@@ -67,7 +67,8 @@ class PostInfo(BaseModel):
     thread_url: str = ""
     views: int | None = Field(None, ge=0)
     forwarded_from: str | None = Field(None, description="The channel a message was forwarded from.")
-    media: list[str] = Field(default_factory=list, description="Media links, recorded, never downloaded.")
+    media: list[str] = Field(default_factory=list, description="Media links. Images among them are fetched and "
+                             "hashed (RawDocument.images); nothing else is downloaded.")
 
 
 class ArchiveRef(BaseModel):

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from http import HTTPStatus
 
 import scrapy
 from scrapy.http import TextResponse
 
-from crawlers.evidence import EvidenceArchive, archived
+from crawlers.evidence import EvidenceArchive, archived, http_record
 from crawlers.extract import canonical_url
+from crawlers.images import images_to_fetch, shown_images
 from crawlers.items import PageItem
 from crawlers.pipelines import vigil_settings
 from crawlers.sources import load_sources
@@ -20,8 +20,6 @@ from streams.stores import SearchQuery, open_store
 
 log = logging.getLogger(__name__)
 
-# Scrapy has already undone these (decompressed, de-chunked): the archived payload is the decoded body.
-UNDONE_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
 FLAGGED_PAGE_PRIORITY = 10
 
 
@@ -47,6 +45,11 @@ class VigilSpider(scrapy.Spider):
         if settings.crawler.archive:
             spider.archive = EvidenceArchive(settings.crawler.archive_dir or settings.data_dir / "evidence")
         spider.flagged_urls = flagged_urls(settings, spider.source.id)
+        spider.fetch_images = crawler.settings.getbool("VIGIL_FETCH_IMAGES")
+        spider.max_images = crawler.settings.getint("VIGIL_MAX_IMAGES_PER_PAGE")
+        if spider.source.retain_media and spider.archive is None:
+            spider.logger.warning("source %s: retain_media is set but crawler.archive is off; images are kept "
+                                  "as hashes only", spider.source.id)
         # The source's politeness settings; the crawler's settings are not frozen until the spider exists.
         for name, value in spider.source.scrapy_settings().items():
             crawler.settings.set(name, value, priority="cmdline")
@@ -70,6 +73,8 @@ class VigilSpider(scrapy.Spider):
         self.state_rows: dict[str, dict] = {}  # document id -> what to remember once it is published
         self.archive: EvidenceArchive | None = None
         self.flagged_urls: set[str] = set()  # pages of this source the classifier flagged on earlier runs
+        self.fetch_images = False  # VIGIL_FETCH_IMAGES, once the crawler is known
+        self.max_images = 0
 
     def priority_for_links_on(self, response) -> int:
         """Links found on a page flagged before are crawled first: where one violating page is, more are."""
@@ -92,14 +97,7 @@ class VigilSpider(scrapy.Spider):
         """What the archive needs of a response (None when nothing is archived)."""
         if self.archive is None or response.meta.get("vigil_synthetic"):
             return None
-        try:
-            reason = HTTPStatus(response.status).phrase
-        except ValueError:
-            reason = ""
-        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, values in response.headers.items()
-                   for value in values if name.lower() not in UNDONE_HEADERS]
-        return {"url": response.url, "status": response.status, "reason": reason, "headers": headers,
-                "body": response.body}
+        return http_record(response)
 
     def capture(self, response) -> dict | None:
         """The response as WARC evidence now, once per response however many posts it holds (whole pages
@@ -108,6 +106,17 @@ class VigilSpider(scrapy.Spider):
             raw = self.raw_response(response)
             response.meta["vigil_capture"] = archived(self.archive, raw, utcnow()) if raw else None
         return response.meta["vigil_capture"]
+
+    def images_on(self, response, urls: list[str]) -> list[str]:
+        """The images to fetch of those an item of this response shows; beyond max_images_per_page per
+        response they are cut (counted, vigil/cut/images_per_page)."""
+        if not self.fetch_images or not urls:
+            return []
+        chosen, cut = images_to_fetch(response, urls, self.max_images)
+        if cut:
+            self.crawler.stats.inc_value("vigil/cut/images_per_page", cut)
+            self.logger.debug("%d images on %s not fetched (max_images_per_page)", cut, response.url)
+        return chosen
 
     def page_item(self, response: TextResponse, published_hint=None, sitemap_lastmod=None) -> PageItem:
         self.pages += 1
@@ -118,5 +127,5 @@ class VigilSpider(scrapy.Spider):
             language_hint=self.source.language,
             depth=response.meta.get("depth", 0), crawl_job=self.crawl_job, spider=self.name, fetched_at=utcnow(),
             etag=header(b"ETag"), last_modified=header(b"Last-Modified"), published_hint=published_hint,
-            sitemap_lastmod=sitemap_lastmod,
+            sitemap_lastmod=sitemap_lastmod, image_urls=self.images_on(response, shown_images(response)),
         )

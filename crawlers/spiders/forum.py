@@ -7,6 +7,7 @@ from __future__ import annotations
 import scrapy
 from scrapy.http import TextResponse
 
+from crawlers.images import shown_images
 from crawlers.spiders.base import VigilSpider
 from crawlers.spiders.posts import first, post_item, text_of
 
@@ -52,13 +53,16 @@ class ForumSpider(VigilSpider):
             if self.pages >= self.source.max_pages:
                 return
             post_id = first(post, s.post_id)
-            text = text_of(post.css(s.body))
+            body = post.css(s.body)
+            text = text_of(body)
             if not post_id or not text:
                 self.crawler.stats.inc_value("vigil/forum/posts_without_id_or_text")
                 continue
+            media = [response.urljoin(src) for src in shown_images(body[:1])]
             yield post_item(self, response, url=f"{page_url}#{post_id}", text=text, title=title,
                             author=first(post, s.author), posted=first(post, s.time),
-                            post={"post_id": post_id, "thread_title": title, "thread_url": page_url})
+                            post={"post_id": post_id, "thread_title": title, "thread_url": page_url,
+                                  "media": media}, images=media)
         next_page = first(response, s.next_page)
         if next_page:
             if request := self.follow(response, next_page, self.parse_thread, self.priority_for_links_on(response)):

@@ -1,6 +1,7 @@
 """The `telegram` spider: public channel previews (https://t.me/s/CHANNEL), paging back with ?before=ID;
 one document per message with its permalink, time, views, the channel it was forwarded from, and its
-media links (recorded, never downloaded). Only public previews Telegram serves to any browser."""
+media links (recorded; its photos are fetched and hashed, crawlers/images.py). Only public previews Telegram
+serves to any browser."""
 from __future__ import annotations
 
 import re
@@ -47,10 +48,10 @@ class TelegramSpider(VigilSpider):
             text = text_of(message.css("div.tgme_widget_message_text"))
             if not text:
                 continue  # media without a caption: nothing to classify
-            media = [m for m in (BACKGROUND_URL.search(style).group(1) for style in
-                                 message.css("a.tgme_widget_message_photo_wrap::attr(style)").getall()
-                                 if BACKGROUND_URL.search(style))]
-            media += message.css("video::attr(src), a.tgme_widget_message_document_wrap::attr(href)").getall()
+            photos = [m for m in (BACKGROUND_URL.search(style).group(1) for style in
+                                  message.css("a.tgme_widget_message_photo_wrap::attr(style)").getall()
+                                  if BACKGROUND_URL.search(style))]
+            media = photos + message.css("video::attr(src), a.tgme_widget_message_document_wrap::attr(href)").getall()
             permalink = first(message, "a.tgme_widget_message_date::attr(href)") or f"https://t.me/{data_post}"
             yield post_item(self, response, url=permalink, text=text,
                             title=first(message, "div.tgme_widget_message_owner_name span::text") or data_post,
@@ -60,7 +61,7 @@ class TelegramSpider(VigilSpider):
                                   "forwarded_from":
                                       first(message, "a.tgme_widget_message_forwarded_from_name::attr(href)")
                                       or first(message, ".tgme_widget_message_forwarded_from_name span::text"),
-                                  "media": media})
+                                  "media": media}, images=photos)
         if ids and response.meta.get("depth", 0) < self.source.max_depth and self.pages < self.source.max_pages:
             base = response.meta["channel_url"].split("?")[0]
             yield scrapy.Request(f"{base}?before={min(ids)}", callback=self.parse,

@@ -95,7 +95,9 @@ def test_vigils_settings_reach_scrapy_by_scrapys_names(tmp_path):
         "user_agent": "Bot/3", "obey_robots": False, "max_response_bytes": 4096, "download_timeout_s": 7}})
     expected = {"USER_AGENT": "Bot/3", "ROBOTSTXT_OBEY": False, "DOWNLOAD_MAXSIZE": 4096, "DOWNLOAD_WARNSIZE": 2048,
                 "DOWNLOAD_TIMEOUT": 7, "VIGIL_ROBOTSTXT_TIMEOUT": 10.0, "VIGIL_MAX_REQUESTS": 10_000,
-                "VIGIL_MAX_LINKS_PER_PAGE": 1000, "LOG_LEVEL": "WARNING"}
+                "VIGIL_MAX_LINKS_PER_PAGE": 1000, "LOG_LEVEL": "WARNING", "VIGIL_FETCH_IMAGES": True,
+                "VIGIL_MAX_IMAGE_BYTES": 4 * 1024 * 1024, "VIGIL_MAX_IMAGES_PER_PAGE": 20,
+                "VIGIL_MAX_IMAGE_PIXELS": 50_000_000}
     assert from_vigil(settings) == expected
     scrapy = scrapy_settings(settings)
     assert {name: scrapy[name] for name in expected} == expected
