@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from elastic_transport import Urllib3HttpNode
-from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
-from streams.config import ElasticsearchSettings
+from streams.config import ConfigError, ElasticsearchSettings
 from streams.errors import RejectedError, TransientError
 from streams.hashlists.banks import Entry, HashList
 from streams.schemas import ClassifiedDocument, ReviewEvent, utcnow
@@ -363,9 +363,16 @@ class ElasticsearchStore(Store):
         self._call("write alert", lambda: self.client.index(index=self.layout.alerts_index, id=alert["id"],
                                                             document=alert))
 
-    def _hashlist_docs(self) -> list[dict]:
-        result = self._call("hash lists", lambda: self.client.search(
-            index=self.layout.hashlists_index, query={"match_all": {}}, sort=[{"name": "asc"}], size=10_000))
+    def _hashlist_docs(self, writing: bool = False) -> list[dict]:
+        """Every list's document; none while `vigil setup` has not made the index (a write says to run it)."""
+        try:
+            result = self._call("hash lists", lambda: self.client.search(
+                index=self.layout.hashlists_index, query={"match_all": {}}, sort=[{"name": "asc"}], size=10_000))
+        except NotFoundError:
+            if writing:
+                raise ConfigError(f"Elasticsearch at {self.settings.url} has no hash list indices yet: run "
+                                  "`vigil setup` (role vigil_setup) first") from None
+            return []
         return [hit["_source"] for hit in result["hits"]["hits"]]
 
     def _bump(self, name: str, body: str | None = None) -> None:
@@ -381,6 +388,7 @@ class ElasticsearchStore(Store):
             document={"name": name, "revision": doc["revision"] + 1, "body": body or doc["body"]}))
 
     def save_hashlist(self, hashlist):
+        self._hashlist_docs(writing=True)
         body = hashlist.model_dump_json()
         try:
             self._bump(hashlist.name, body)

@@ -7,22 +7,11 @@ import time
 import pytest
 
 from streams.stores import SearchQuery, open_store
-from tests.conftest import FAST_GROUP
 from vigil.demo.run import LOCAL_SITE_SPEED
 from vigil.demo.site import DemoSite
 from vigil.pipeline import run_forever, run_once
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(params=["embedded", "kafka+elasticsearch"])
-def pipeline_settings(request, settings, default_model):
-    settings.classifier.model = str(default_model)
-    if request.param != "embedded":
-        settings.kafka.bootstrap = request.getfixturevalue("kafka_bootstrap")
-        settings.kafka.client = dict(FAST_GROUP)
-        settings.elasticsearch.url = request.getfixturevalue("elasticsearch_url")
-    return settings
 
 
 def test_violating_pages_are_flagged_and_news_is_not(pipeline_settings, tmp_path):

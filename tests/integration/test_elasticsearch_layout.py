@@ -44,13 +44,16 @@ def test_setup_installs_templates_aliases_and_is_idempotent(store):
     assert components == {f"{alias}-analysis", f"{alias}-documents", f"{alias}-review"}
     templates = {t["name"]: t["index_template"] for t in client.indices.get_index_template(name=f"{alias}-*")
                  ["index_templates"]}
-    assert set(templates) == {f"{alias}-flagged", f"{alias}-unflagged", f"{alias}-alerts", f"{alias}-reviews"}
+    assert set(templates) == {f"{alias}-flagged", f"{alias}-unflagged", f"{alias}-alerts", f"{alias}-reviews",
+                              f"{alias}-hashlists", f"{alias}-hashlist-entries"}
     parts = [f"{alias}-analysis", f"{alias}-documents", f"{alias}-review"]
     assert templates[f"{alias}-flagged"]["composed_of"] == parts
     aliases = client.indices.get_alias(index=f"{alias}-*")
     assert aliases[f"{alias}-flagged-000001"]["aliases"] == {alias: {}, f"{alias}-flagged": {"is_write_index": True}}
     assert aliases[f"{alias}-unflagged-000001"]["aliases"][alias] == {}
     assert client.indices.exists(index=f"{alias}-alerts") and client.indices.exists(index=f"{alias}-reviews")
+    for index in (f"{alias}-hashlists", f"{alias}-hashlist-entries"):  # outside the alias analysts search
+        assert client.indices.exists(index=index) and not aliases.get(index, {}).get("aliases")
 
 
 def test_setup_upgrades_existing_indices_in_place(es_settings, tmp_path):
