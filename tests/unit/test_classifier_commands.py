@@ -84,10 +84,14 @@ def test_export_reviews_and_uncertain_queue_commands(tmp_path, capsys):
     assert [h["scores"]["recruitment"] for h in hits] == [0.55, 0.3]  # nearest the 0.5 threshold first
 
 
-@pytest.mark.parametrize("argv, layers", [(["--default"], 3), (["--default", "--train-layers", "0"], 0),
+SHARED = str(Path("../shared/data").resolve())
+
+
+@pytest.mark.parametrize("argv, layers", [(["--default", "--shared-data", SHARED], 2),
+                                          (["--default", "--train-layers", "0", "--shared-data", SHARED], 0),
                                           (["--data", "d.jsonl", "--output", "out"], 1),
-                                          (["--recipe", "multilingual", "--output", "out", "--shared-data",
-                                            str(Path("../shared/data").resolve())], 2)])
+                                          (["--recipe", "default", "--output", "out", "--shared-data", SHARED], 2),
+                                          (["--recipe", "english", "--output", "out"], 3)])
 def test_train_uses_the_recipes_layers_unless_told(argv, layers, tmp_path, monkeypatch, capsys):
     """`vigil train --default` trains the layers the bundled head was trained with, so it reproduces it."""
     from classifiers import default
@@ -104,12 +108,16 @@ def test_train_uses_the_recipes_layers_unless_told(argv, layers, tmp_path, monke
     monkeypatch.chdir(tmp_path)
     assert main(["train", *argv]) == 0
     assert calls[0]["train_layers"] == layers
-    if "--recipe" in argv:
+    if "--default" in argv or "default" in argv:
         assert calls[0]["base_model"] == "/encoders/multilingual-e5-small"
-        assert "annotated" in calls[0]["data_description"]
+        assert calls[0]["data_description"] == recipe.DEFAULT_DATA_DESCRIPTION and "annotated" in \
+            calls[0]["data_description"]
         assert held_out == [["annotated:test", "checks"]]  # its model card gets figures on sets it never saw
+    elif "english" in argv:
+        assert calls[0]["base_model"] == "/encoders/None"  # all-MiniLM-L6-v2
+        assert calls[0]["data_description"] == recipe.ENGLISH_DATA_DESCRIPTION and held_out == []
     else:
-        assert calls[0]["data_description"] == (recipe.DEFAULT_DATA_DESCRIPTION if "--default" in argv else "d.jsonl")
+        assert calls[0]["data_description"] == "d.jsonl" and held_out == []
 
 
 def test_train_on_a_file_without_a_source_column_holds_out_rows(tmp_path, tiny, capsys):

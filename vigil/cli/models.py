@@ -18,7 +18,7 @@ def cmd_train(args) -> int:
     from classifiers.default import HEAD_DIR, resolve_encoder
     from classifiers.labels import DEFAULT_LABELS
     from classifiers.training.datasets import load
-    from classifiers.training.recipe import default_recipe, multilingual_recipe, user_recipe
+    from classifiers.training.recipe import default_recipe, english_recipe, user_recipe
     from classifiers.training.train import add_held_out_figures, train
 
     shared_data = Path(args.shared_data)
@@ -27,14 +27,14 @@ def cmd_train(args) -> int:
         encoder = recipe.encoder
         options = dict(output=Path(args.output or HEAD_DIR), labels=list(DEFAULT_LABELS), head_only=True,
                        name="vigil-default")
-    elif args.recipe == "multilingual":
+    elif args.recipe:
         if not args.output:
-            print("vigil train: --recipe multilingual needs --output DIR", file=sys.stderr)
+            print(f"vigil train: --recipe {args.recipe} needs --output DIR", file=sys.stderr)
             return 2
-        recipe = multilingual_recipe(shared_data, args.seed)
+        recipe = (default_recipe if args.recipe == "default" else english_recipe)(shared_data, args.seed)
         encoder = recipe.encoder
         options = dict(output=Path(args.output), labels=list(DEFAULT_LABELS), head_only=args.head_only,
-                       name="vigil-multilingual")
+                       name=f"vigil-{args.recipe}")
     else:
         if not args.data or not args.output:
             print("vigil train: give --data FILE... and --output DIR (or --default for the bundled model)",
@@ -195,11 +195,13 @@ def cmd_thresholds(args) -> int:
 def register(command: AddCommand) -> None:
     train = command("train", cmd_train, "Train a classifier head on a frozen Hugging Face encoder; writes a model "
                     "directory from_pretrained loads (or only the head). --default rebuilds the bundled model.")
-    train.add_argument("--default", action="store_true", help="the bundled model's recipe (seed templates + "
-                       "shared hard negatives), written to classifiers/default_model")
-    train.add_argument("--recipe", choices=["multilingual"], help="a named recipe instead of --data: multilingual "
-                       "is the default recipe on multilingual-e5-small plus the annotated tweets of the training "
-                       "accounts and the examples in the region's languages (2 layers trained)")
+    train.add_argument("--default", action="store_true", help="the bundled model's recipe, written to "
+                       "classifiers/default_model: multilingual-e5-small (2 layers trained) on the seed templates, "
+                       "shared hard negatives, the annotated tweets of the training accounts and the examples in "
+                       "the region's languages")
+    train.add_argument("--recipe", choices=["default", "english"], help="a named recipe instead of --data, "
+                       "written to --output: default (as --default) or english (the seed templates and hard "
+                       "negatives on all-MiniLM-L6-v2, 3 layers: the default model until 2026-12)")
     train.add_argument("--shared-data", default="../shared/data", help="the public datasets (default ../shared/data)")
     train.add_argument("--data", nargs="+", help="JSON lines or CSV files with text and labels, or named sets "
                        "(stormfront:train, hatecheck, ...)")
