@@ -1,8 +1,8 @@
 """An in-memory matcher over hash lists: exact lookups, PDQ within a Hamming distance, text near-copies.
 
 Built once from (HashList, Entry) pairs, then read-only (rebuild it when a list changes): threatexchange's
-PDQ index (faiss multi-index hashing, so a lookup is not a scan of the list) and a datasketch MinHashLSH over
-the chunks of banked passages (streams/hashlists/text.py says why chunks and windows).
+PDQ index (faiss multi-index hashing, so a lookup is not a scan of the list) and an LSH, with datasketch's
+band parameters, over the MinHashes of banked passages' chunks (streams/hashlists/text.py says why chunks and windows).
 """
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from datasketch import LeanMinHash, MinHashLSH  # type: ignore[import-untyped]
+import numpy as np
+from datasketch.lsh import _optimal_param  # type: ignore[import-untyped]
 from threatexchange.signal_type.pdq.pdq_index import PDQIndex
 
 from streams.hashlists import text as textsig
@@ -59,6 +60,48 @@ class _PDQIndex(PDQIndex[int]):
         return self.threshold
 
 
+class _ChunkLSH:
+    """LSH over the banked chunks' MinHashes, in flat arrays: the signatures (uint32: datasketch's hash values
+    are 32-bit) and, per band, the band keys sorted with their chunks. datasketch's MinHashLSH keeps the same
+    bands in Python dicts of sets, about 11 kB a chunk (11 GB for a million); these arrays hold about 1 kB.
+    The bands are datasketch's optimum for the threshold (b bands of r rows), so candidates are the same up
+    to band-key collisions, which the exact Jaccard then sorts out."""
+
+    # Odd 64-bit multipliers that fold a band's r hash values into one key (wrapping is intended).
+    MIXERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+                       0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
+                      dtype=np.uint64)
+
+    def __init__(self, signatures: np.ndarray, owners: np.ndarray, threshold: float) -> None:
+        self.bands, self.rows = _optimal_param(threshold, textsig.NUM_PERM, 0.5, 0.5)
+        if self.rows > len(self.MIXERS):
+            raise ValueError(f"{self.rows} rows a band: more than the {len(self.MIXERS)} mixers")
+        self.signatures, self.owners = signatures, owners
+        keys = self.band_keys(signatures)  # (bands, chunks)
+        self.order = np.argsort(keys, axis=1, kind="stable").astype(np.uint32)
+        self.sorted_keys = np.take_along_axis(keys, self.order.astype(np.intp), axis=1)
+
+    def band_keys(self, signatures: np.ndarray) -> np.ndarray:
+        n = signatures.shape[0]
+        bands = signatures[:, :self.bands * self.rows].astype(np.uint64).reshape(n, self.bands, self.rows)
+        with np.errstate(over="ignore"):
+            return (bands * self.MIXERS[:self.rows]).sum(axis=2, dtype=np.uint64).T.copy()
+
+    def query(self, hashvalues: np.ndarray) -> np.ndarray:
+        """The chunks sharing at least one band with this MinHash's hash values."""
+        keys = self.band_keys(hashvalues[np.newaxis, :].astype(np.uint32))[:, 0]
+        found = []
+        for band, key in enumerate(keys):
+            row = self.sorted_keys[band]
+            start, stop = np.searchsorted(row, key, "left"), np.searchsorted(row, key, "right")
+            if stop > start:
+                found.append(self.order[band, start:stop])
+        return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.uint32)
+
+    def jaccard(self, chunks: np.ndarray, hashvalues: np.ndarray) -> np.ndarray:
+        return (self.signatures[chunks] == hashvalues.astype(np.uint32)).mean(axis=1)
+
+
 class HashIndex:
     def __init__(self, items: Iterable[tuple[HashList, Entry]], *, pdq_threshold: int = PDQ_THRESHOLD,
                  text_threshold: float = TEXT_MINHASH_THRESHOLD,
@@ -68,8 +111,8 @@ class HashIndex:
         self._banked: list[_Banked] = []
         self._exact: dict[tuple[str, str], list[int]] = {}
         pdq: list[tuple[str, int]] = []
-        self._chunks: list[LeanMinHash] = []
-        self._chunk_owner: list[int] = []
+        chunks: list[np.ndarray] = []
+        owners: list[int] = []
         for hash_list, entry in items:
             i = len(self._banked)
             self._banked.append(_Banked(hash_list, entry))
@@ -79,19 +122,17 @@ class HashIndex:
                 pdq.append((entry.value, i))
             elif entry.signal_type == "text_minhash":
                 for chunk in textsig.parse_signature(entry.value):
-                    self._chunks.append(chunk)
-                    self._chunk_owner.append(i)
+                    chunks.append(chunk.hashvalues.astype(np.uint32))
+                    owners.append(i)
             # video_md5 / video_sha256: kept in the lists, never met here (Vigil does not hash video)
         self._pdq = _PDQIndex(pdq_threshold)
         if pdq:
             self._pdq.add_all(pdq)
         lsh_threshold = min(text_threshold, candidate_threshold if candidate_threshold is not None
                             else min(LSH_CANDIDATE_THRESHOLD, text_threshold))
-        self._lsh = MinHashLSH(threshold=lsh_threshold, num_perm=textsig.NUM_PERM)
-        with self._lsh.insertion_session() as session:
-            for key, chunk in enumerate(self._chunks):
-                session.insert(key, chunk, check_duplication=False)
-        log.info("hash index: %d entries, %d PDQ, %d text chunks", len(self._banked), len(pdq), len(self._chunks))
+        self._text = _ChunkLSH(np.vstack(chunks), np.array(owners, dtype=np.uint32), lsh_threshold) if chunks \
+            else None
+        log.info("hash index: %d entries, %d PDQ, %d text chunks", len(self._banked), len(pdq), len(chunks))
 
     def __len__(self) -> int:
         return len(self._banked)
@@ -110,12 +151,14 @@ class HashIndex:
         """Each candidate entry's best window-to-chunk Jaccard and that window's text (the bench reads these
         to count false matches at several thresholds)."""
         best: dict[int, tuple[float, str]] = {}
-        if not self._chunks:
+        if self._text is None:
             return best
         for window in textsig.windows(text):
-            for key in self._lsh.query(window.minhash):
-                owner = self._chunk_owner[key]
-                similarity = window.minhash.jaccard(self._chunks[key])
+            candidates = self._text.query(window.minhash.hashvalues)
+            if not len(candidates):
+                continue
+            similarities = self._text.jaccard(candidates, window.minhash.hashvalues)
+            for owner, similarity in zip(self._text.owners[candidates].tolist(), similarities.tolist()):
                 if similarity > best.get(owner, (-1.0, ""))[0]:
                     best[owner] = (similarity, window.text)
         return best

@@ -10,7 +10,7 @@ a copied passage then meets a page window offset by at most STRIDE / 2 tokens, s
 and a page matches when any window is near a chunk: that is containment of a part of the passage in the page.
 datasketch's LSH Ensemble answers containment directly, but it inserts every set into an LSH index per
 partition and per band width (about 250 band keys per entry at 128 permutations): tens of kilobytes an entry,
-gigabytes at a million. Equal-sized windows let one plain MinHashLSH, at one band width, do it.
+gigabytes at a million. Equal-sized windows let one plain LSH, at one band width, do it (index.py).
 
 Tokens are words, except in scripts written without spaces (Chinese, Japanese kana, Thai, Lao, Khmer,
 Myanmar), where each character is a token. Shingles are SHINGLE consecutive tokens, so an edited word breaks
