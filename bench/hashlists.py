@@ -94,7 +94,8 @@ def bench_text(n: int, rng: random.Random, vocabulary: list[str]) -> dict:
     index = HashIndex(entries)
     build = time.perf_counter() - started
     memory = rss() - before
-    windows = [w.minhash for _ in range(20) for w in textsig.windows(" ".join(random_words(rng, vocabulary, 300)))]
+    windows = [w.minhash for _ in range(20) for w in textsig.windows(" ".join(
+        random_words(rng, vocabulary, 300)))]
     started = time.perf_counter()
     for w in windows:
         index._text.query(w.hashvalues)
@@ -174,7 +175,7 @@ def false_matches(name: str, bank: list[tuple[str, set[str]]], queries: list[tup
     for page, page_hashes in queries:
         exact += any(m.signal_type == "text_exact" for m in index.match_text(page))
         hit = {t: False for t in TEXT_THRESHOLDS}
-        for owner, (similarity, _) in index.text_similarities(page).items():
+        for owner, (similarity, _) in index.text_similarities(textsig.normalise(page)).items():
             if banked[owner][1] & page_hashes:
                 copies += 1  # the page carries one of the passage's texts: a real copy, not a false match
                 continue

@@ -83,14 +83,26 @@ def shown_images(response) -> list[str]:
     return [url.strip() for url in urls if url and url.strip()]
 
 
+def web_links(response, urls: list[str]) -> list[str]:
+    """The absolute http(s) URLs of these links, without fragments, each once: data: URIs (inline bytes),
+    scripts and malformed addresses (urljoin raises on "http://[x") are left out."""
+    found = []
+    for url in urls:
+        try:
+            absolute = response.urljoin(url).split("#")[0]
+        except ValueError:
+            continue
+        if urlsplit(absolute).scheme in ("http", "https"):
+            found.append(absolute)
+    return list(dict.fromkeys(found))
+
+
 def images_to_fetch(response, urls: list[str], limit: int) -> tuple[list[str], int]:
     """Of the images a response shows (for one item of it), those to fetch: absolute http(s) URLs, each once per
     response, at most `limit` per response however many posts it holds; and how many were cut."""
     taken: set[str] = response.meta.setdefault("vigil_images", set())
     chosen, cut = [], 0
-    for absolute in dict.fromkeys(response.urljoin(url).split("#")[0] for url in urls):
-        if urlsplit(absolute).scheme not in ("http", "https"):
-            continue  # data: URIs and scripts are not fetched
+    for absolute in web_links(response, urls):
         if absolute in taken:
             chosen.append(absolute)  # another post of the same page shows it: already counted
         elif len(taken) < limit:

@@ -80,6 +80,7 @@ class DocumentPipeline:
         except BrokenProcessPool:
             self.stats.inc_value("vigil/worker_restarts")
             log.warning("the extraction worker died; a new one takes over")
+            self.extractor.shutdown(wait=False, cancel_futures=True)
             self.extractor = self._worker()
             return self.extractor.submit(fn, *args)
 

@@ -100,8 +100,10 @@ class StageRunner(Generic[S]):
                                     self.stage.name, idle_limit_s)
                         break
         finally:
-            self.consumer.close()
-            self.stage.close()
+            try:
+                self.consumer.close()
+            finally:
+                self.stage.close()
         return self.stats
 
     def _handle(self, records: list[Record]) -> bool:

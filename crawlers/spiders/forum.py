@@ -7,7 +7,7 @@ from __future__ import annotations
 import scrapy
 from scrapy.http import TextResponse
 
-from crawlers.images import shown_images
+from crawlers.images import shown_images, web_links
 from crawlers.spiders.base import VigilSpider
 from crawlers.spiders.posts import first, post_item, text_of
 
@@ -58,7 +58,7 @@ class ForumSpider(VigilSpider):
             if not post_id or not text:
                 self.crawler.stats.inc_value("vigil/forum/posts_without_id_or_text")
                 continue
-            media = [response.urljoin(src) for src in shown_images(body[:1])]
+            media = web_links(response, shown_images(body[:1]))
             yield post_item(self, response, url=f"{page_url}#{post_id}", text=text, title=title,
                             author=first(post, s.author), posted=first(post, s.time),
                             post={"post_id": post_id, "thread_title": title, "thread_url": page_url,

@@ -95,7 +95,8 @@ def detect(text: str, extension: str | None = None) -> str:
         return "csv"
     if len(first.split()) == 2:
         return "te_file"
-    raise FormatError(f"unknown format: first line is not a known layout: {first[:60]!r}")
+    raise FormatError(f"unknown format: the first line ({len(first)} characters, starting {first[:8]!r}) is not a "
+                      "known layout; give --format")
 
 
 def parse(source: str | Path, format: str | None = None) -> Parsed:

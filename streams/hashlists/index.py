@@ -139,21 +139,22 @@ class HashIndex:
 
     def match_text(self, text: str) -> list[Match]:
         matches: list[Match] = []
-        if textsig.normalise(text):
-            for i in self._exact.get(("text_exact", textsig.exact_hash(text)), ()):
+        normalised = textsig.normalise(text)  # once: it is most of the cost of a page without matches
+        if normalised:
+            for i in self._exact.get(("text_exact", textsig.sha256_of(normalised)), ()):
                 matches.append(self._banked[i].match(0.0, text.strip()[:EVIDENCE_CHARS]))
-        for i, (similarity, evidence) in self.text_similarities(text).items():
+        for i, (similarity, evidence) in self.text_similarities(normalised).items():
             if similarity >= self.text_threshold:
                 matches.append(self._banked[i].match(round(1.0 - similarity, 4), evidence[:EVIDENCE_CHARS]))
         return matches
 
-    def text_similarities(self, text: str) -> dict[int, tuple[float, str]]:
-        """Each candidate entry's best window-to-chunk Jaccard and that window's text (the bench reads these
-        to count false matches at several thresholds)."""
+    def text_similarities(self, normalised: str) -> dict[int, tuple[float, str]]:
+        """Each candidate entry's best window-to-chunk Jaccard and that window's text, for a normalised text
+        (the bench reads these to count false matches at several thresholds)."""
         best: dict[int, tuple[float, str]] = {}
         if self._text is None:
             return best
-        for window in textsig.windows(text):
+        for window in textsig.windows(normalised):
             candidates = self._text.query(window.minhash.hashvalues)
             if not len(candidates):
                 continue

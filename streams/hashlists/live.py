@@ -47,8 +47,9 @@ class LiveHashIndex:
             log.info("matching against %d hash lists, %d entries", len(lists), len(entries))
         except Exception as exc:
             stats["hashlist_reload_errors"] += 1
-            log.error("hash lists not reloaded, the index in effect stays (%d entries): %s",
-                      len(self.index) if self.index else 0, exc)
+            # The type only: a stored entry that fails to parse would put its hash in the message.
+            log.error("hash lists not reloaded (%s), the index in effect stays (%d entries)", type(exc).__name__,
+                      len(self.index) if self.index else 0)
 
     def match(self, doc: RawDocument) -> list[Match]:
         if self.index is None or not len(self.index):

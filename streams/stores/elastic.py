@@ -408,26 +408,37 @@ class ElasticsearchStore(Store):
         if self.hashlist(name) is None:
             raise KeyError(f"no hash list {name!r}")
         index = self.layout.hashlist_entries_index
-        before = self.count_entries().get(name, 0)
         actions = [{"_op_type": "index", "_index": index, "_id": self._entry_id(name, entry.id),
                     "_source": {"list": name, "id": entry.id, "signal_type": entry.signal_type,
                                 "body": entry.model_dump_json()}} for entry in entries]
-        _, errors = self._call("add hash list entries", lambda: helpers.bulk(
-            self.client, actions, chunk_size=self.settings.bulk_chunk_size, raise_on_error=False, refresh=True))
-        if errors:
-            raise RejectedError(f"Elasticsearch refused {len(errors)} hash list entries: {errors[0]}")
-        self._bump(name)
-        return self.count_entries().get(name, 0) - before
+        results: list[tuple[bool, dict]] = []
+        try:
+            results = self._call("add hash list entries", lambda: list(helpers.streaming_bulk(
+                self.client, actions, chunk_size=self.settings.bulk_chunk_size, raise_on_error=False,
+                raise_on_exception=False, refresh=True)))
+        finally:  # what was written, even in part, reaches the stages
+            self._bump(name)
+        refused = [item for ok, item in results if not ok]
+        if refused:
+            raise RejectedError(f"Elasticsearch refused {len(refused)} hash list entries: {refused[0]}")
+        return sum(item["index"].get("result") == "created" for ok, item in results if ok)
 
     def hashlist_entries(self, name=None):
+        if not self._hashlist_docs():
+            return  # no lists, or no indices before `vigil setup`
         query = {"term": {"list": name}} if name else {"match_all": {}}
-        for hit in self._call("scan hash list entries", lambda: helpers.scan(
-                self.client, index=self.layout.hashlist_entries_index, query={"query": query},
-                size=self.settings.bulk_chunk_size)):
+        scan = iter(helpers.scan(self.client, index=self.layout.hashlist_entries_index, query={"query": query},
+                                 size=self.settings.bulk_chunk_size))
+        while True:  # one page at a time (a million entries do not fit in a list), each read through _call
+            hit = self._call("scan hash list entries", lambda: next(scan, None))
+            if hit is None:
+                return
             yield hit["_source"]["list"], Entry.model_validate_json(hit["_source"]["body"])
 
     def count_entries(self):
         counts = {doc["name"]: 0 for doc in self._hashlist_docs()}
+        if not counts:
+            return counts
         result = self._call("count hash list entries", lambda: self.client.search(
             index=self.layout.hashlist_entries_index, size=0,
             aggs={"lists": {"terms": {"field": "list", "size": max(len(counts), 1)}}}))

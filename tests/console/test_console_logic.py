@@ -385,6 +385,28 @@ def test_a_bulk_decision_takes_each_items_corrected_labels(embedded):
         assert "bulk=0" in refused.headers["location"] and "bogus" in unquote(refused.headers["location"])
 
 
+def test_a_known_content_match_shows_its_list_and_keeps_its_label_when_confirmed(embedded):
+    from streams.schemas import Match
+
+    doc = flagged("A poster and a caption. Words.", {}, source="m").model_copy(update={
+        "labels": ["propaganda"], "flagged": True,
+        "matches": [Match(list="gifct", entry="pdq-1", signal_type="pdq", distance=6, label="propaganda",
+                          evidence="https://m.example/poster.jpg")]})
+    with open_store(embedded) as store:
+        store.setup()
+        store.upsert([doc])
+    app = _app(embedded)
+    with TestClient(app) as client:
+        _login(client)
+        page = client.get(f"/documents/{doc.document.id}").text
+        assert 'id="matches"' in page and "gifct" in page and "https://m.example/poster.jpg" in page
+        assert 'name="labels" value="propaganda" checked' in page  # a label the model never scored
+        assert client.post(f"/documents/{doc.document.id}/decision", data={
+            "csrf_token": _csrf(client), "decision": "confirmed", "reason": "propaganda-glorification",
+            "labels": "propaganda"}).status_code == 200
+        assert app.state.console.store.review_history(doc.document.id)[-1]["labels"] is None  # as flagged
+
+
 def test_vigil_users_add_list_and_disable(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path))
     secret = tmp_path / "password"

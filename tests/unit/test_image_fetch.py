@@ -226,3 +226,12 @@ def test_nothing_is_taken_with_image_fetching_off(tmp_path):
     assert spider.page_item(response)["image_urls"] == []
     spider.fetch_images = True
     assert spider.page_item(response)["image_urls"] == ["http://site.example/a.png"]
+
+
+def test_only_well_formed_web_links_are_kept_for_fetching_and_as_media():
+    from crawlers.images import web_links
+
+    response = HtmlResponse("https://forum.example/t/1", body=b"<html></html>")
+    links = ["/a.png#top", "http://[x", "data:image/png;base64,iVBORw0KGgo=", "javascript:alert(1)", "/a.png",
+             "https://cdn.example/b.jpg"]
+    assert web_links(response, links) == ["https://forum.example/a.png", "https://cdn.example/b.jpg"]

@@ -90,7 +90,7 @@ def cmd_hashlist(args) -> int:
                 return _fail(action, f"cannot read {args.file}: {exc}")
             hashlist = store.hashlist(args.name)
             if hashlist is None and parsed.hash_list is not None:  # Vigil's own format carries the list
-                hashlist = parsed.hash_list.model_copy(update={"name": args.name})
+                hashlist = HashList.model_validate({**parsed.hash_list.model_dump(), "name": args.name})
                 store.save_hashlist(hashlist)
             if hashlist is None and _list_or_create(store, args) is None:
                 return _no_list(action, args.name)
@@ -121,7 +121,8 @@ def cmd_hashlist(args) -> int:
         if hashlist is None:
             return _fail(action, f"no hash list {args.name!r} (`vigil hashlist list` shows them)")
         if action == "show":
-            entries = [entry for _, entry in store.hashlist_entries(args.name)]
+            entries = sorted((entry for _, entry in store.hashlist_entries(args.name)),
+                             key=lambda entry: (entry.added_at, entry.id))
             print(f"{hashlist.name}: {len(entries)} entries, default label {hashlist.default_label}\n"
                   f"  source {hashlist.source}\n  terms {hashlist.terms}\n  created {hashlist.created_at:%Y-%m-%d}")
             for entry in entries[-args.limit:] if args.limit else entries:
@@ -170,14 +171,15 @@ def _add_document(store, args, text_entries, image_entries) -> int:
                      f"{(standing or {}).get('decision', 'none')}); only confirmed content is banked")
     labels = standing.get("labels") if standing.get("labels") is not None else doc.get("labels") or []
     label = args.label or (hashlist.default_label if hashlist.default_label in labels or not labels else labels[0])
+    if label not in LABELS:
+        return _fail(action, f"{doc_id} was confirmed as {label!r}; hash lists hold {' or '.join(LABELS)}: "
+                     "give --label")
     fields = {"label": label, "note": args.note or doc.get("title", "")[:200], "document_id": doc_id,
               "decision": f"confirmed {standing.get('decided_at', '')} ({standing.get('reason') or 'no reason'})",
               "reviewer": standing.get("reviewer")}
     entries = []
-    try:
-        entries += text_entries(doc.get("text") or "", **fields)
-    except ValueError:
-        pass  # a page of images only
+    if (doc.get("text") or "").strip():
+        entries += text_entries(doc["text"], **fields)
     for image in doc.get("images") or []:
         from streams.schemas import ImageRef
 

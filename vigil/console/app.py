@@ -249,6 +249,8 @@ def _document_context(console: Console, doc_id: str, user: User, queue: str | No
         "standing": standing_of(history), "versions": other_versions(store, doc),
         "thread": thread_posts(store, doc),
         "segments": segments(doc.get("text") or "", evidence), "scores": score_rows(doc),
+        # A hash-list match flags labels the model may not have scored (a first pass cleared the text).
+        "label_boxes": sorted(set(doc.get("scores") or ()) | set(doc.get("labels") or ())),
         "evidence": sorted(evidence, key=lambda e: (e.get("label", ""), -(e.get("score") or 0))),
         "flagged_evidence": [e for e in evidence if e.get("label") in flagged_labels],
         "other_evidence": [e for e in evidence if e.get("label") not in flagged_labels],

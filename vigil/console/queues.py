@@ -103,11 +103,11 @@ def new_versions(store: Store, filt: QueueFilter, window: int = WINDOW) -> list[
     decided: dict[str, list[Hit]] = {}
     for status in DECIDED:
         for hit in store.search(SearchQuery(review_status=status, urls=urls, limit=10 * window)).hits:
-            for url in {hit.url, hit.canonical_url}:
+            for url in {hit.url, hit.canonical_url} - {""}:
                 decided.setdefault(url, []).append(hit)
     items = []
     for hit in unreviewed:
-        earlier = [other for url in {hit.url, hit.canonical_url} for other in decided.get(url, ())
+        earlier = [other for url in {hit.url, hit.canonical_url} - {""} for other in decided.get(url, ())
                    if other.id != hit.id and other.fetched_at <= hit.fetched_at]
         if earlier:
             items.append(QueueItem(hit, max(earlier, key=lambda other: other.fetched_at)))
