@@ -1,5 +1,5 @@
 """Classifier throughput on this machine's CPU: documents per second for 128- and 256-token documents with
-the default model (all-MiniLM-L6-v2 + Vigil's head), against the naive Hugging Face
+the default model (multilingual-e5-small + Vigil's head), against the naive Hugging Face
 `pipeline("text-classification")` one text at a time, measured in the same run (the ratio). Vigil's
 variants: torch fp32, torch int8, ONNX Runtime fp32 and int8, all with length-sorted batches of 8. Also
 prints each variant's fidelity to fp32 (largest and mean probability difference) and the share of the

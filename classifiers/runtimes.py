@@ -10,8 +10,8 @@ checks, and bench/inference.py prints speed and fidelity side by side.
 | torch-int8 (per-channel weights) | 0.50 / 0.07 | 0.45 / 0.057 (6 of 110) |
 
 (Measured on the contrastive checks in eleven languages, short texts and multi-window ones, with the
-candidate of `vigil train --recipe multilingual`. On the bundled English default model (all-MiniLM-L6-v2),
-over the English checks, they are 0.18 / 0.029 (ONNX) and 0.34 / 0.052 (torch): e5's weights were already
+bundled default model, multilingual-e5-small. On the English model it replaced (all-MiniLM-L6-v2),
+over the English checks, they were 0.18 / 0.029 (ONNX) and 0.34 / 0.052 (torch): e5's weights were already
 4-bit, and int8 on top of them costs more. tests/models/test_runtimes.py holds the default model to these.)
 
 int8 moves some borderline scores a long way (activations are quantized per tensor and this encoder's
