@@ -116,13 +116,14 @@ def images_to_fetch(response, urls: list[str], limit: int) -> tuple[list[str], i
 def image_work(data: bytes, url: str, max_pixels: int, archive_root: Path | None, raw: dict | None,
                fetched_at: datetime) -> ImageRef | str:
     """An image's CPU work, in the worker process: its hashes, and its WARC capture when the source retains
-    media; the reason it is skipped (ImageSkipped's) instead when it cannot or must not be decoded."""
+    media (`raw`: the response's url, status, reason and headers; its body is `data`, sent to the worker once);
+    the reason it is skipped (ImageSkipped's) instead when it cannot or must not be decoded."""
     try:
         ref = hash_image(data, url, max_pixels=max_pixels)
     except ImageSkipped as skipped:
         return skipped.reason
     if archive_root is not None and raw is not None:
-        EvidenceArchive(archive_root).store(raw["url"], raw["status"], raw["reason"], raw["headers"], raw["body"],
+        EvidenceArchive(archive_root).store(raw["url"], raw["status"], raw["reason"], raw["headers"], data,
                                             fetched_at)
         ref = ref.model_copy(update={"archived": True})
     return ref
@@ -206,7 +207,8 @@ class ImageFetcher:
         if response.status != 200:
             self._skipped(url, f"http_{response.status}", f"HTTP {response.status}")
             return None
-        raw = http_record(response) if archive_root is not None else None
+        # The body goes to the worker once, as the bytes to hash; the archive takes it from there.
+        raw = {k: v for k, v in http_record(response).items() if k != "body"} if archive_root is not None else None
         try:
             result = await asyncio.wrap_future(self.submit(
                 image_work, response.body, url, self.max_pixels, archive_root, raw, utcnow()))

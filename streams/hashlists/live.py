@@ -54,7 +54,7 @@ class LiveHashIndex:
     def match(self, doc: RawDocument) -> list[Match]:
         if self.index is None or not len(self.index):
             return []
-        return self.index.match_text(doc.text) + self.index.match_images(list(doc.images))
+        return self.index.match_text(doc.text) + self.index.match_images(doc.images)
 
     def close(self) -> None:
         self.store.close()

@@ -25,7 +25,7 @@ def _list_or_create(store, args):
     existing = store.hashlist(args.name)
     if existing is not None:
         return existing
-    if not (getattr(args, "source", None) and getattr(args, "terms", None) and getattr(args, "default_label", None)):
+    if not (args.source and args.terms and args.default_label):
         return None
     hashlist = HashList(name=args.name, source=args.source, terms=args.terms, default_label=args.default_label)
     store.save_hashlist(hashlist)
