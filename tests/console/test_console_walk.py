@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.console.conftest import PASSWORD, SCREENSHOTS
 from tests.servers import free_port
@@ -71,7 +72,10 @@ def test_from_the_demo_to_a_worked_queue_with_the_keyboard_alone(browser, served
     try:
         page.goto(url)
         assert "/login" in page.url  # the link the console printed, behind the login
-        page.keyboard.type("walker")  # the name field has the focus
+        # Chromium applies autofocus at its next rendering step, which can come after the load event on a
+        # busy machine: wait for it, as a person would see the caret before typing.
+        expect(page.locator("input[name=name]")).to_be_focused()
+        page.keyboard.type("walker")
         page.keyboard.press("Tab")
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
