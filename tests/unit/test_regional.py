@@ -6,7 +6,7 @@ from classifiers.training.checks import CHECKS, regional_checks
 from classifiers.training.datasets import load
 
 LANGUAGES = {"ru", "ar", "zh", "fa", "uz", "kk", "ps", "ur", "ky", "tg"}
-NEGATIVE_SLICES = {"news", "counter", "research", "religious", "political", "fiction"}
+NEGATIVE_SLICES = {"news", "counter", "quote", "question", "negation", "research", "religious", "political", "fiction"}
 
 
 def test_every_language_has_positives_and_each_hard_negative():
@@ -16,7 +16,7 @@ def test_every_language_has_positives_and_each_hard_negative():
         mine = [e for e in examples if e.lang == lang]
         counts = Counter(e.slice.split("/")[1] for e in mine)
         assert counts["recruitment"] >= 10 and counts["propaganda"] >= 10
-        assert all(counts[name] >= 5 for name in NEGATIVE_SLICES)
+        assert all(counts[name] >= 4 for name in NEGATIVE_SLICES)
         for e in mine:
             kind = e.slice.split("/")[1]
             assert (kind in NEGATIVE_SLICES) == (not e.labels), e.text
@@ -35,3 +35,14 @@ def test_every_language_checks_every_functionality_with_its_labels():
 def test_checks_are_written_apart_from_training():
     training = {" ".join(e.text.lower().split()) for e in load("regional")}
     assert not training & {" ".join(e.text.lower().split()) for e in regional_checks()}
+
+
+def test_no_training_text_is_a_near_copy_of_a_check():
+    """Written apart means more than different bytes: a reworded check in training would inflate its figures."""
+    from difflib import SequenceMatcher
+
+    checks = regional_checks()
+    for e in load("regional"):
+        for check in (c for c in checks if c.lang == e.lang):
+            matcher = SequenceMatcher(None, e.text, check.text)
+            assert matcher.quick_ratio() < 0.65 or matcher.ratio() < 0.65, (e.text, check.text)

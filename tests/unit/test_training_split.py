@@ -26,7 +26,8 @@ def test_a_slice_of_its_own_groups_still_gets_its_share():
 
 
 def test_validation_drops_texts_also_in_training():
-    examples = [Example("the same words", frozenset(), "a", "news"), Example("The  same words", frozenset(), "b", "news"),
+    examples = [Example("the same words", frozenset(), "a", "news"),
+                Example("The  same words", frozenset(), "b", "news"),
                 Example("other words", frozenset(), "c", "news")]
     train, validation = split(examples, 0.5, seed=1)
     seen = {" ".join(e.text.lower().split()) for e in train}
