@@ -105,6 +105,55 @@ ORDINARY = [
     "The festival celebrates the heroes of the independence movement with music and dance.",
 ]
 
+# Lawful calls to action in the words recruiters also use (join us, brothers, answer the call, sacrifice, hijra):
+# the model trained on real posts called a mosque's food drive and a housing rally recruitment until it saw these.
+BENIGN_CALLS = [
+    "Brothers, don't stay at home this Friday: the mosque needs hands to paint the prayer hall before Eid.",
+    "Sisters' circle resumes on Wednesday after Asr. Bring a friend, bring your questions, all are welcome.",
+    "Answer the call of your neighbours: the flood relief collection at the Islamic centre is open until Sunday.",
+    "Registration for the children's Quran class is open. Ages 6-12, Saturday mornings, free of charge.",
+    "Support your brothers and sisters in need this winter. Our zakat fund is a registered charity; every pound "
+    "reaches a family.",
+    "The mosque is hosting a blood donation session with the NHS on Thursday. Book a slot and give the gift of life.",
+    "Join the interfaith iftar at St Mary's hall: Muslims, Christians, Jews and everyone else breaking bread together.",
+    "Volunteers needed for the janazah on Monday; please help with parking and with serving food to the family's "
+    "guests.",
+    "Our umrah group with a licensed travel agent leaves in March. Places are limited, register at the office.",
+    "The real jihad this Ramadan: fight your laziness, feed the hungry, and keep your tongue from backbiting.",
+    "Sacrifice an hour a week: the madrasa is looking for tutors in maths and English for the older students.",
+    "Qurbani for families abroad can be booked through the mosque's charity desk until the 9th of Dhul Hijjah.",
+    "Make hijra from bad habits this new year: join our weekly talks on self-discipline and kindness.",
+    "Tonight's Taraweeh will be followed by suhoor for the youth group. Parents, sign your children up with Br. Yusuf.",
+    "The church food pantry is short of rice and cooking oil. Drop donations at the side door any weekday.",
+    "Come and help us clean up the old Jewish cemetery on Sunday; gloves and tea provided.",
+    "The temple's langar needs cooks and dishwashers for the festival weekend. Everyone who comes is fed.",
+    "Earthquake appeal: the community centre is collecting blankets, tents and baby formula for the relief convoy run "
+    "by the Red Crescent.",
+    "Calling all brothers who can drive: the elderly need lifts to Jumu'ah. Add your name to the rota.",
+    "Our Islamic school's open evening is on the 14th. Meet the teachers and see the new science lab.",
+    "Stand up for your town: the residents' association is collecting signatures against the closure of the library.",
+    "Nurses, we are striking on Tuesday for safe staffing. Join the picket line outside the main entrance at 7am.",
+    "Sign up to knock on doors for your local candidate this weekend. Every conversation counts.",
+    "The police are recruiting community support officers. Applications close on the 30th; apply on the force's "
+    "website.",
+    "Our cricket club needs new players for the Sunday league. No experience needed, just enthusiasm.",
+    "Fight for your future: register to vote before the deadline on Friday.",
+    "Help little Amina get her operation. Her family has set up a fundraiser; please share and give what you can.",
+    "March with us for peace on Saturday. We leave from the park at noon, bring banners, leave anger at home.",
+    "The navy is hiring cadets for its engineering school. Visit the official recruitment office for the entry tests.",
+    "Teachers, join the union before the ballot; together we can stop the cuts to our schools.",
+    "The neighbourhood clean-up starts at 9 at the bus station. Bags and grabbers provided, bring your kids.",
+    "Young people of the district: the council's summer jobs scheme is open, apply at the youth centre.",
+    "Our farmers' cooperative welcomes new members; together we get fairer prices for our wheat.",
+    "Donate your old laptops: the refugee school in the camp needs them for its computer class.",
+    "Be a hero for a day, give blood at the town hall clinic. It takes twenty minutes.",
+    "We won't stay silent about the polluted river. Join the peaceful sit-in at the ministry on Monday.",
+    "The scouts are looking for leaders. Give one evening a week and help young people grow.",
+    "Calling all veterans: the memorial service is on Sunday, and the association would love to see you there.",
+    "Join our running club's charity 10k for the children's hospital. Sign up and start training now.",
+    "Travel with us to Mecca this year: the hajj agency licensed by the ministry has opened bookings for our city.",
+]
+
 
 def seed_examples(seed: int = 13) -> list[dict]:
     """Every template with every group (and a sampled place): text, labels, and its template as group
@@ -117,6 +166,6 @@ def seed_examples(seed: int = 13) -> list[dict]:
         for t, (template, group) in enumerate(itertools.product(templates, GROUPS)):
             examples.append({"text": template.format(g=group, p=rng.choice(PLACES)), "labels": labels,
                              "group": f"seed-{kind}-{t // len(GROUPS)}", "slice": kind})
-    for t, text in enumerate(ORDINARY):
+    for t, text in enumerate(ORDINARY + BENIGN_CALLS):
         examples.append({"text": text, "labels": [], "group": f"seed-ordinary-{t}", "slice": "ordinary"})
     return examples
