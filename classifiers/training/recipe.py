@@ -65,7 +65,7 @@ def default_recipe(shared_data: Path, seed: int) -> Recipe:
     the annotated tweets of the training accounts (annotated:test stays out) and the examples written natively
     in the region's languages (their checks stay out)."""
     examples = english_recipe(shared_data, seed).examples + load_all(["annotated:train", "regional"], shared_data)
-    return Recipe(examples, DEFAULT_DATA_DESCRIPTION, train_layers=2, encoder="multilingual-e5-small",
+    return Recipe(examples, DEFAULT_DATA_DESCRIPTION, train_layers=4, encoder="multilingual-e5-small",
                   held_out=["annotated:test", "checks"])
 
 

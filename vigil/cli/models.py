@@ -196,7 +196,7 @@ def register(command: AddCommand) -> None:
     train = command("train", cmd_train, "Train a classifier head on a frozen Hugging Face encoder; writes a model "
                     "directory from_pretrained loads (or only the head). --default rebuilds the bundled model.")
     train.add_argument("--default", action="store_true", help="the bundled model's recipe, written to "
-                       "classifiers/default_model: multilingual-e5-small (2 layers trained) on the seed templates, "
+                       "classifiers/default_model: multilingual-e5-small (4 layers trained) on the seed templates, "
                        "shared hard negatives, the annotated tweets of the training accounts and the examples in "
                        "the region's languages")
     train.add_argument("--recipe", choices=["default", "english"], help="a named recipe instead of --data, "
@@ -212,7 +212,7 @@ def register(command: AddCommand) -> None:
     train.add_argument("--name", default="vigil-model", help="model name (version ids derive from it)")
     train.add_argument("--head-only", action="store_true", help="write only the trained head")
     train.add_argument("--train-layers", type=int, help="encoder layers to train from the top (default 1; "
-                       "3 with --default, as the bundled model was trained)")
+                       "with --default or --recipe, the recipe's own: 4 for default, 3 for english)")
     train.add_argument("--seed", type=int, default=13, help="random seed of the split, sampling and training "
                        "(default 13: the same data and seed give the same weights)")
     train.add_argument("--augment-counter-speech", action="store_true", help="add negatives that quote or refer "
