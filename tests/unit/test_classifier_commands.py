@@ -87,10 +87,10 @@ def test_export_reviews_and_uncertain_queue_commands(tmp_path, capsys):
 SHARED = str(Path("../shared/data").resolve())
 
 
-@pytest.mark.parametrize("argv, layers", [(["--default", "--shared-data", SHARED], 2),
+@pytest.mark.parametrize("argv, layers", [(["--default", "--shared-data", SHARED], 4),
                                           (["--default", "--train-layers", "0", "--shared-data", SHARED], 0),
                                           (["--data", "d.jsonl", "--output", "out"], 1),
-                                          (["--recipe", "default", "--output", "out", "--shared-data", SHARED], 2),
+                                          (["--recipe", "default", "--output", "out", "--shared-data", SHARED], 4),
                                           (["--recipe", "english", "--output", "out"], 3)])
 def test_train_uses_the_recipes_layers_unless_told(argv, layers, tmp_path, monkeypatch, capsys):
     """`vigil train --default` trains the layers the bundled head was trained with, so it reproduces it."""
