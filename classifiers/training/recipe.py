@@ -19,6 +19,9 @@ SEED_DATA = (
     "counter-speech, research, ordinary speech); the seed positives quoted or referred to inside condemnations, "
     "and negated hostility (classifiers/training/augment.py); hard negatives from shared data: HateCheck "
     "non-hateful cases and 1,500 Stormfront noHate sentences.")
+# Encoder layers each named recipe trains from the top (the help of `vigil train` names them too).
+DEFAULT_TRAIN_LAYERS = 4
+ENGLISH_TRAIN_LAYERS = 3
 NOT_TRAINED_ON = ("Vigil's contrastive checks (classifiers/training/checks.py)", "HateCheck's hateful cases")
 ENGLISH_DATA_DESCRIPTION = (f"{SEED_DATA} Not trained on: any real terrorist material, {', '.join(NOT_TRAINED_ON)}, "
                             "any language but English.")
@@ -57,7 +60,7 @@ def english_recipe(shared_data: Path, seed: int) -> Recipe:
     2026-12, kept for comparison and for English-only deployments."""
     seeds = [Example(e["text"], frozenset(e["labels"]), e["group"], e["slice"]) for e in seed_examples(seed)]
     examples = seeds + counter_speech(seeds, list(DEFAULT_LABELS), seed) + shared_negatives(shared_data, seed)
-    return Recipe(examples, ENGLISH_DATA_DESCRIPTION, train_layers=3)
+    return Recipe(examples, ENGLISH_DATA_DESCRIPTION, train_layers=ENGLISH_TRAIN_LAYERS)
 
 
 def default_recipe(shared_data: Path, seed: int) -> Recipe:
@@ -65,8 +68,8 @@ def default_recipe(shared_data: Path, seed: int) -> Recipe:
     the annotated tweets of the training accounts (annotated:test stays out) and the examples written natively
     in the region's languages (their checks stay out)."""
     examples = english_recipe(shared_data, seed).examples + load_all(["annotated:train", "regional"], shared_data)
-    return Recipe(examples, DEFAULT_DATA_DESCRIPTION, train_layers=4, encoder="multilingual-e5-small",
-                  held_out=["annotated:test", "checks"])
+    return Recipe(examples, DEFAULT_DATA_DESCRIPTION, train_layers=DEFAULT_TRAIN_LAYERS,
+                  encoder="multilingual-e5-small", held_out=["annotated:test", "checks"])
 
 
 def user_recipe(specs: list[str], shared_data: Path, *, exclude: list[str] | None = None,

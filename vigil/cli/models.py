@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from classifiers.selection import ACTIVE, SelectionFile
+from classifiers.training.recipe import DEFAULT_TRAIN_LAYERS, ENGLISH_TRAIN_LAYERS
 from streams.config import ConfigError
 from vigil.cli.common import AddCommand, probability, settings_of
 
@@ -196,9 +197,9 @@ def register(command: AddCommand) -> None:
     train = command("train", cmd_train, "Train a classifier head on a frozen Hugging Face encoder; writes a model "
                     "directory from_pretrained loads (or only the head). --default rebuilds the bundled model.")
     train.add_argument("--default", action="store_true", help="the bundled model's recipe, written to "
-                       "classifiers/default_model: multilingual-e5-small (4 layers trained) on the seed templates, "
-                       "shared hard negatives, the annotated tweets of the training accounts and the examples in "
-                       "the region's languages")
+                       f"classifiers/default_model: multilingual-e5-small ({DEFAULT_TRAIN_LAYERS} layers trained) on "
+                       "the seed templates, shared hard negatives, the annotated tweets of the training accounts and "
+                       "the examples in the region's languages")
     train.add_argument("--recipe", choices=["default", "english"], help="a named recipe instead of --data, "
                        "written to --output: default (as --default) or english (the seed templates and hard "
                        "negatives on all-MiniLM-L6-v2, 3 layers: the default model until 2026-12)")
@@ -212,7 +213,8 @@ def register(command: AddCommand) -> None:
     train.add_argument("--name", default="vigil-model", help="model name (version ids derive from it)")
     train.add_argument("--head-only", action="store_true", help="write only the trained head")
     train.add_argument("--train-layers", type=int, help="encoder layers to train from the top (default 1; "
-                       "with --default or --recipe, the recipe's own: 4 for default, 3 for english)")
+                       f"with --default or --recipe, the recipe's own: {DEFAULT_TRAIN_LAYERS} for default, "
+                       f"{ENGLISH_TRAIN_LAYERS} for english)")
     train.add_argument("--seed", type=int, default=13, help="random seed of the split, sampling and training "
                        "(default 13: the same data and seed give the same weights)")
     train.add_argument("--augment-counter-speech", action="store_true", help="add negatives that quote or refer "
