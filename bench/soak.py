@@ -9,6 +9,7 @@ documents lost or duplicated and poisons dead-lettered (must be 0, 0 and all). T
 the same run, is the first quarter after warm-up: the last quarter's RSS and p99 are given as ratios to it.
 Plots go to reports/soak/.
 Usage: python bench/soak.py [--minutes 20] [--rate 4] [--backends embedded,servers]
+(VIGIL_CLASSIFIER_* settings in the environment apply to the classify stage, e.g. VIGIL_CLASSIFIER_RUNTIME=auto.)
 """
 from __future__ import annotations
 
@@ -215,7 +216,8 @@ def main() -> None:
     args.report.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="vigil-soak-"))
     model = ensure_default_model(work / "models")
-    base = {**{k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")},
+    # The caller's classifier settings pass through (VIGIL_CLASSIFIER_RUNTIME=auto soaks the variant auto picks).
+    base = {**{k: v for k, v in os.environ.items() if not k.startswith("VIGIL_") or k.startswith("VIGIL_CLASSIFIER_")},
             "VIGIL_CLASSIFIER_MODEL": str(model), "VIGIL_CLASSIFIER_THREADS": "1", "VIGIL_ALERTS_ENABLED": "false"}
     with ExitStack() as stack:
         backends = []

@@ -22,15 +22,19 @@ FLAGGED = ["join the brigade now, brothers, travel to the {} camp", "вступ�
 
 
 class KeywordTeacher:
-    """A stand-in transformer that flags texts naming the brigade (in English or Russian)."""
-    version, labels = "teacher-1", ["recruitment"]
+    """A stand-in transformer that flags texts naming one of its words (by default the brigade, in English or
+    Russian)."""
+    labels = ["recruitment"]
+
+    def __init__(self, version="teacher-1", words=("brigade", "бригад")):
+        self.version, self.words = version, words
 
     def threshold(self, label, lang=None):
         return 0.5
 
     def predict(self, texts, explain=False, langs=None):
-        return [Prediction({"recruitment": 0.9 if "бригад" in t or "brigade" in t else 0.01},
-                           [], "бригад" in t or "brigade" in t) for t in texts]
+        hits = [any(word in t for word in self.words) for t in texts]
+        return [Prediction({"recruitment": 0.9 if hit else 0.01}, [], hit) for hit in hits]
 
 
 def corpus() -> list[Example]:
@@ -40,7 +44,7 @@ def corpus() -> list[Example]:
 
 
 def test_the_first_pass_keeps_the_teachers_flags_and_clears_most_benign_text(tmp_path):
-    first_pass = fit_first_pass(KeywordTeacher(), corpus(), recall=0.99, buckets=2 ** 14, epochs=4,
+    first_pass = fit_first_pass([KeywordTeacher()], corpus(), recall=0.99, buckets=2 ** 14, epochs=4,
                                 progress=lambda _: None)
     report = first_pass.report
     assert report["recall_kept"] >= 0.99 and report["teacher_flags_held_out"] > 30
@@ -48,6 +52,17 @@ def test_the_first_pass_keeps_the_teachers_flags_and_clears_most_benign_text(tmp
     reloaded = FirstPass.load(first_pass.save(tmp_path).parent)
     texts = [e.text for e in corpus() if held_out(e.text)]
     assert np.allclose(reloaded.scores(texts), first_pass.scores(texts), atol=1e-3)
+
+
+def test_it_keeps_the_flags_of_every_variant_it_was_fitted_to():
+    # An int8 variant flags texts the fp32 model does not (here the Russian ones): the first pass keeps both.
+    variants = [KeywordTeacher("teacher-1", ("brigade",)), KeywordTeacher("teacher-1+torch-int8", ("бригад",))]
+    first_pass = fit_first_pass(variants, corpus(), recall=0.99, buckets=2 ** 14, epochs=4, progress=lambda _: None)
+    report = first_pass.report
+    assert first_pass.teacher_version == "teacher-1"  # the model's version, which the variants share
+    assert set(report["variants"]) == {"teacher-1", "teacher-1+torch-int8"}
+    assert all(v["recall_kept"] >= 0.99 and v["flags_held_out"] > 10 for v in report["variants"].values())
+    assert report["sent_on_share"] < 0.5
 
 
 def test_a_long_page_is_as_suspect_as_its_most_suspect_chunk():

@@ -14,6 +14,10 @@ from classifiers.training.recipe import DEFAULT_TRAIN_LAYERS, ENGLISH_TRAIN_LAYE
 from streams.config import ConfigError
 from vigil.cli.common import AddCommand, probability, settings_of
 
+# The runtimes a model can run in; the first pass is fitted to keep the flags of each (fp32 first: it names
+# the model the first pass belongs to).
+VARIANTS = ["torch-fp32", "torch-int8", "onnx-int8"]
+
 
 def cmd_train(args) -> int:
     from classifiers.default import HEAD_DIR, resolve_encoder
@@ -111,6 +115,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_first_pass(args) -> int:
+    from classifiers.cpu import onnx_available
     from classifiers.default import resolve_model
     from classifiers.loading import active_reference
     from classifiers.model import TextClassifier
@@ -121,10 +126,14 @@ def cmd_first_pass(args) -> int:
     reference = resolve_model(active_reference(settings, args.model), settings.data_dir)
     if not Path(reference).is_dir():
         raise ConfigError(f"vigil first-pass writes into the model directory; {reference!r} is not one")
-    teacher = TextClassifier.from_pretrained(reference, settings.classifier.model_copy(
-        update={"runtime": "torch", "quantize": "none", "first_pass": False}))
+    variants = args.variants or [v for v in VARIANTS if v != "onnx-int8" or onnx_available()]
+    teachers = []
+    for variant in variants:
+        runtime, precision = variant.split("-")
+        teachers.append(TextClassifier.from_pretrained(reference, settings.classifier.model_copy(update={
+            "runtime": runtime, "quantize": "int8" if precision == "int8" else "none", "first_pass": False})))
     examples = load_all(args.data or DEFAULT_DATA, Path(args.shared_data))
-    first_pass = fit_first_pass(teacher, examples, recall=args.recall,
+    first_pass = fit_first_pass(teachers, examples, recall=args.recall,
                                 progress=lambda line: print(line, file=sys.stderr, flush=True))
     path = first_pass.save(Path(reference))
     print(json.dumps({"file": str(path), **first_pass.report}, indent=2))
@@ -254,6 +263,9 @@ def register(command: AddCommand) -> None:
                             "checks)")
     first_pass.add_argument("--recall", type=probability, default=0.99, help="share of the model's flags on "
                             "held-out texts the first pass must keep (default 0.99)")
+    first_pass.add_argument("--variants", nargs="+", choices=VARIANTS, default=None,
+                            help="the runtimes whose flags it must keep, as int8 flags slightly different texts "
+                            "(default: all of them that this machine can run)")
     first_pass.add_argument("--shared-data", default="../shared/data", help="where the named public sets live")
 
     model = command("model", cmd_model, "Switch the model classify workers use (with classifier.model: active), "
