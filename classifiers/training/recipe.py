@@ -10,7 +10,14 @@ from pathlib import Path
 
 from classifiers.labels import DEFAULT_LABELS
 from classifiers.training.augment import counter_speech
-from classifiers.training.datasets import hatecheck_rows, load_all, read_examples, stormfront
+from classifiers.training.datasets import (
+    MHC_LANGUAGES,
+    hatecheck_rows,
+    load_all,
+    multilingual_hatecheck,
+    read_examples,
+    stormfront,
+)
 from classifiers.training.examples import Example
 from classifiers.training.seed import seed_examples
 
@@ -20,15 +27,17 @@ SEED_DATA = (
     "and negated hostility (classifiers/training/augment.py); hard negatives from shared data: HateCheck "
     "non-hateful cases and 1,500 Stormfront noHate sentences.")
 # Encoder layers each named recipe trains from the top (the help of `vigil train` names them too).
-DEFAULT_TRAIN_LAYERS = 4
+DEFAULT_TRAIN_LAYERS = 6
 ENGLISH_TRAIN_LAYERS = 3
 NOT_TRAINED_ON = ("Vigil's contrastive checks (classifiers/training/checks.py)", "HateCheck's hateful cases")
 ENGLISH_DATA_DESCRIPTION = (f"{SEED_DATA} Not trained on: any real terrorist material, {', '.join(NOT_TRAINED_ON)}, "
                             "any language but English.")
 DEFAULT_DATA_DESCRIPTION = (
     f"{SEED_DATA} The annotated tweets of the training accounts (docs/annotation.md), and the examples written "
-    "in ru, ar, zh, fa, uz, kk, ps, ur, ky and tg (classifiers/training/regional/). Not trained on: the annotated "
-    f"tweets of the test accounts, {', '.join(NOT_TRAINED_ON)}.")
+    "in ru, ar, zh, fa, uz, kk, ps, ur, ky and tg (classifiers/training/regional/). 200 non-hateful cases of "
+    "Multilingual HateCheck in each of its languages but Arabic (counter-speech, negation, neutral mentions). Not "
+    f"trained on: the annotated tweets of the test accounts, {', '.join(NOT_TRAINED_ON)}, Multilingual HateCheck's "
+    "Arabic cases (kept to measure false positives in Arabic).")
 
 
 @dataclass
@@ -55,6 +64,19 @@ def shared_negatives(shared_data: Path, seed: int, stormfront_sample: int = 1500
     return examples
 
 
+def multilingual_negatives(shared_data: Path, seed: int, per_language: int = 200,
+                           held_out: tuple[str, ...] = ("ar",)) -> list[Example]:
+    """Multilingual HateCheck's non-hateful cases (counter-speech, negation, neutral and positive mentions of
+    groups) in its languages but those held out for evaluation; grouped by language and functionality, as
+    HateCheck is."""
+    examples = []
+    for code in sorted(set(MHC_LANGUAGES) - set(held_out)):
+        cases = [e for e in multilingual_hatecheck(shared_data, code) if not e.labels]
+        for e in random.Random(f"{seed}-{code}").sample(cases, min(per_language, len(cases))):
+            examples.append(dataclasses.replace(e, group=f"mhc-{code}-{e.slice}"))
+    return examples
+
+
 def english_recipe(shared_data: Path, seed: int) -> Recipe:
     """The seed templates and hard negatives on all-MiniLM-L6-v2 (English only): the default model until
     2026-12, kept for comparison and for English-only deployments."""
@@ -65,11 +87,13 @@ def english_recipe(shared_data: Path, seed: int) -> Recipe:
 
 def default_recipe(shared_data: Path, seed: int) -> Recipe:
     """The bundled model's recipe: the English recipe on the multilingual encoder, with real and regional data:
-    the annotated tweets of the training accounts (annotated:test stays out) and the examples written natively
-    in the region's languages (their checks stay out)."""
-    examples = english_recipe(shared_data, seed).examples + load_all(["annotated:train", "regional"], shared_data)
+    the annotated tweets of the training accounts (annotated:test stays out), the examples written natively
+    in the region's languages (their checks stay out) and Multilingual HateCheck's non-hateful cases (its Arabic
+    ones stay out)."""
+    examples = (english_recipe(shared_data, seed).examples + load_all(["annotated:train", "regional"], shared_data)
+                + multilingual_negatives(shared_data, seed))
     return Recipe(examples, DEFAULT_DATA_DESCRIPTION, train_layers=DEFAULT_TRAIN_LAYERS,
-                  encoder="multilingual-e5-small", held_out=["annotated:test", "checks"])
+                  encoder="multilingual-e5-small", held_out=["annotated:test", "checks", "mhc:ar"])
 
 
 def user_recipe(specs: list[str], shared_data: Path, *, exclude: list[str] | None = None,

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from classifiers.training.recipe import DEFAULT_TRAIN_LAYERS
 from tests.unit.tiny_model import build_tiny_model
 from vigil.cli import main
 
@@ -87,10 +88,11 @@ def test_export_reviews_and_uncertain_queue_commands(tmp_path, capsys):
 SHARED = str(Path("../shared/data").resolve())
 
 
-@pytest.mark.parametrize("argv, layers", [(["--default", "--shared-data", SHARED], 4),
+@pytest.mark.parametrize("argv, layers", [(["--default", "--shared-data", SHARED], DEFAULT_TRAIN_LAYERS),
                                           (["--default", "--train-layers", "0", "--shared-data", SHARED], 0),
                                           (["--data", "d.jsonl", "--output", "out"], 1),
-                                          (["--recipe", "default", "--output", "out", "--shared-data", SHARED], 4),
+                                          (["--recipe", "default", "--output", "out", "--shared-data", SHARED],
+                                           DEFAULT_TRAIN_LAYERS),
                                           (["--recipe", "english", "--output", "out"], 3)])
 def test_train_uses_the_recipes_layers_unless_told(argv, layers, tmp_path, monkeypatch, capsys):
     """`vigil train --default` trains the layers the bundled head was trained with, so it reproduces it."""
@@ -112,7 +114,7 @@ def test_train_uses_the_recipes_layers_unless_told(argv, layers, tmp_path, monke
         assert calls[0]["base_model"] == "/encoders/multilingual-e5-small"
         assert calls[0]["data_description"] == recipe.DEFAULT_DATA_DESCRIPTION and "annotated" in \
             calls[0]["data_description"]
-        assert held_out == [["annotated:test", "checks"]]  # its model card gets figures on sets it never saw
+        assert held_out == [["annotated:test", "checks", "mhc:ar"]]  # its card gets figures on sets it never saw
     elif "english" in argv:
         assert calls[0]["base_model"] == "/encoders/None"  # all-MiniLM-L6-v2
         assert calls[0]["data_description"] == recipe.ENGLISH_DATA_DESCRIPTION and held_out == []
