@@ -8,8 +8,8 @@ AMX) the model reaches, and the CPU features with the variant `classifier.runtim
 previous default's architecture (all-MiniLM-L6-v2, English, 6 layers) is measured the same way at 128
 tokens, with an untrained head: speed does not depend on the head's weights.
 Then, page level: the classify stage (windows, evidence) on a realistic mix of 1,000 held-out public texts,
-with and without the first pass (classifier.first_pass), in torch fp32 (the default runtime), in the variant
-`auto` picks here and in ONNX int8 (what `auto` picks on AVX2 without VNNI), with the flags each keeps.
+with and without the first pass (classifier.first_pass), in torch fp32 (the default runtime), torch int8, ONNX
+int8 and the variant `auto` picks here (if another), with the flags each keeps.
 Single-window documents are Stormfront sentences (shared data) joined and cut to the token count.
 Usage: python bench/inference.py [DOCUMENTS]
 """
@@ -138,7 +138,8 @@ def main(count: int) -> None:
         single_window(model, "multilingual default", tokens, count, work, peaks)
     single_window(english_model(work), "previous default's architecture (all-MiniLM-L6-v2)", 128, count, work,
                   peaks)
-    page_level(model, 1000, [("torch", "none"), (auto.runtime, auto.quantize), ("onnx", "int8")], work)
+    page_level(model, 1000, [("torch", "none"), ("torch", "int8"), ("onnx", "int8"), (auto.runtime, auto.quantize)],
+               work)
 
 
 def page_level(model: Path, count: int, runtimes: list[tuple[str, str]], work: Path) -> None:

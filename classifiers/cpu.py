@@ -1,9 +1,13 @@
 """What this CPU offers, and the inference variant `classifier.runtime: auto` picks for it.
 
 The choice follows what bench/inference.py measured on the two kinds of x86 machine Vigil meets, at
-128 tokens against the naive pipeline: with AVX-512 VNNI, torch int8 ran 4.5x (ONNX int8 3.9x); on an
-AVX2-only EPYC, ONNX int8 ran 1.8x and torch int8 1.4x (torch fp32 1.5x). int8 moves borderline scores
-(classifiers/runtimes.py states by how much), so `auto` is a choice an operator makes, not the default.
+128 tokens against the naive pipeline: with AVX-512 VNNI, torch int8 ran 4.5x on single texts (ONNX int8
+3.9x), but in the classify stage on pages (windows, evidence) ONNX int8 matched or beat it in two runs
+(232 and 134 documents/s against 231 and 103; 376 and 230 against 324 and 190 with the first pass) and
+flagged closer to fp32, so it is chosen where onnxruntime is installed; on an AVX2-only EPYC, ONNX int8 ran
+1.8x and torch int8 1.4x (torch fp32 1.5x). AMX was not measured: torch's oneDNN kernels use it. int8
+moves borderline scores (classifiers/runtimes.py states by how much), so `auto` is a choice an operator
+makes, not the default.
 """
 from __future__ import annotations
 
@@ -70,9 +74,13 @@ class RuntimeChoice:
 
 
 def choose_runtime(features: CpuFeatures, has_onnx: bool) -> RuntimeChoice:
+    if features.int8_dot_product and has_onnx and "amx_int8" not in features.flags:
+        return RuntimeChoice("onnx", "int8", "VNNI: in the classify stage, on pages, ONNX int8 measured 1.0-1.3x "
+                                             "torch int8's rate (1.2x with the first pass) and kept closer to "
+                                             "fp32's flags")
     if features.int8_dot_product:
         return RuntimeChoice("torch", "int8", "int8 dot products (VNNI/AMX): torch int8 measured 4.5x the naive "
-                                              "pipeline, ONNX int8 3.9x")
+                                              "pipeline on single texts (ONNX int8 3.9x; AMX is not measured)")
     if "avx2" in features.flags and has_onnx:
         return RuntimeChoice("onnx", "int8", "AVX2 without VNNI: ONNX int8 measured 1.8x the naive pipeline, "
                                              "torch int8 1.4x")

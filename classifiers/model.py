@@ -112,7 +112,7 @@ class TextClassifier:
             local = Path(str(path_or_id))
             data_dir = data_dir or VigilSettings.model_fields["data_dir"].default  # Vigil's default data_dir
             cache = settings.onnx_cache_dir or (local / "onnx" if local.is_dir() else Path(data_dir) / "onnx")
-            exported = export_onnx(str(path_or_id), tokenizer, cache, version, settings.quantize == "int8")
+            exported = export_onnx(str(path_or_id), cache, version, settings.quantize == "int8")
             model = OnnxModel(exported, model.config, list(tokenizer.model_input_names), settings.threads)
         first_pass = None
         if settings.first_pass:

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import inspect
 import logging
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -74,28 +76,40 @@ class OnnxModel:
         return SimpleNamespace(logits=torch.from_numpy(self.session.run(None, feeds)[0]))
 
 
-def export_onnx(model_dir: str, tokenizer, cache_dir: Path, version: str, quantize: bool) -> Path:
-    """model.onnx for this version (fused where ORT knows the architecture), and its int8 sibling."""
+def export_onnx(model_dir: str, cache_dir: Path, version: str, quantize: bool) -> Path:
+    """model.onnx for this version (fused where ORT knows the architecture), and its int8 sibling. The export
+    runs in a child process: it peaks at about 4 GB, which a long-running worker would otherwise keep."""
     try:
-        import onnx
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-        from onnxruntime.transformers import optimizer
+        import onnxruntime  # noqa: F401 (fail here, with the remedy, rather than in the child)
     except ImportError as exc:
         raise RuntimeError("classifier.runtime onnx needs ONNX Runtime: pip install 'vigil[onnx]'") from exc
-    from transformers import AutoModelForSequenceClassification
-
     cache_dir.mkdir(parents=True, exist_ok=True)
     fp32, int8 = cache_dir / f"{version}.fp32.onnx", cache_dir / f"{version}.int8.onnx"
+    if not fp32.exists() or (quantize and not int8.exists()):
+        command = [sys.executable, "-m", "classifiers.runtimes", model_dir, str(fp32), str(int8) if quantize else ""]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"exporting {model_dir} to ONNX failed:\n{done.stderr[-3000:]}")
+    return int8 if quantize else fp32
+
+
+def _export(model_dir: str, fp32: Path, int8: Path | None) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers import optimizer
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     if not fp32.exists():
-        log.info("exporting %s to ONNX in %s", version, cache_dir)
+        log.info("exporting %s to ONNX as %s", model_dir, fp32)
         # Eager attention exports the plain graph ORT's optimizer can fuse; the legacy exporter keeps it so.
         model = AutoModelForSequenceClassification.from_pretrained(model_dir, attn_implementation="eager").eval()
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
         # Graph inputs in the order forward() takes them (the tokenizer's order can differ).
         names = [name for name in inspect.signature(model.forward).parameters if name in tokenizer.model_input_names]
         # Padding in the sample keeps the attention mask in the graph (an all-ones mask is traced away).
         sample = tokenizer(["a sample", "a longer sample text with more words in it"], return_tensors="pt",
                            padding=True)
-        raw = cache_dir / f"{version}.raw.onnx"
+        raw = fp32.with_suffix(".raw.onnx")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(model, ({name: sample[name] for name in names},), str(raw), input_names=names,
@@ -109,7 +123,10 @@ def export_onnx(model_dir: str, tokenizer, cache_dir: Path, version: str, quanti
             raw.unlink()
         else:
             raw.rename(fp32)
-    if quantize and not int8.exists():
+    if int8 is not None and not int8.exists():
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    return int8 if quantize else fp32
+
+
+if __name__ == "__main__":  # the child export_onnx starts: MODEL_DIR FP32_PATH [INT8_PATH]
+    _export(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None)

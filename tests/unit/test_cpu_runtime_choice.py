@@ -10,8 +10,9 @@ EPYC_ROME = "fpu sse4_2 avx2 fma"
 
 
 @pytest.mark.parametrize("flags, has_onnx, expected", [
-    (SAPPHIRE_RAPIDS, True, ("torch", "int8")),
-    ("avx2 avx_vnni", False, ("torch", "int8")),  # VNNI on AVX2 (Alder Lake and later)
+    (SAPPHIRE_RAPIDS, True, ("torch", "int8")),  # AMX: torch's oneDNN kernels use it
+    ("avx2 avx512f avx512_vnni", True, ("onnx", "int8")),  # ONNX int8 ran the classify stage faster there
+    ("avx2 avx_vnni", False, ("torch", "int8")),  # VNNI on AVX2 (Alder Lake and later), no onnxruntime
     (EPYC_ROME, True, ("onnx", "int8")),
     (EPYC_ROME, False, ("torch", "none")),  # torch int8 ran slower than torch fp32 there
     ("fpu sse4_2", True, ("torch", "none")),
