@@ -78,7 +78,7 @@ class OnnxModel:
 
 def export_onnx(model_dir: str, cache_dir: Path, version: str, quantize: bool) -> Path:
     """model.onnx for this version (fused where ORT knows the architecture), and its int8 sibling. The export
-    runs in a child process: it peaks at about 4 GB, which a long-running worker would otherwise keep."""
+    runs in a child process: it peaks at about 5.6 GB, which a long-running worker would otherwise keep."""
     try:
         import onnxruntime  # noqa: F401 (fail here, with the remedy, rather than in the child)
     except ImportError as exc:

@@ -14,8 +14,7 @@ from classifiers.training.recipe import DEFAULT_TRAIN_LAYERS, ENGLISH_TRAIN_LAYE
 from streams.config import ConfigError
 from vigil.cli.common import AddCommand, probability, settings_of
 
-# The runtimes a model can run in; the first pass is fitted to keep the flags of each (fp32 first: it names
-# the model the first pass belongs to).
+# The runtimes a model can run in; the first pass is fitted to keep the flags of each.
 VARIANTS = ["torch-fp32", "torch-int8", "onnx-int8"]
 
 
