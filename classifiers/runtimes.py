@@ -37,6 +37,8 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
+from classifiers.cpu import onnx_available
+
 log = logging.getLogger(__name__)
 
 TOLERANCE = {"onnx-fp32": {"max": 1e-4, "mean": 1e-5}, "onnx-int8": {"max": 0.40, "mean": 0.04},
@@ -79,13 +81,12 @@ class OnnxModel:
 def export_onnx(model_dir: str, cache_dir: Path, version: str, quantize: bool) -> Path:
     """model.onnx for this version (fused where ORT knows the architecture), and its int8 sibling. The export
     runs in a child process: it peaks at about 5.6 GB, which a long-running worker would otherwise keep."""
-    try:
-        import onnxruntime  # noqa: F401 (fail here, with the remedy, rather than in the child)
-    except ImportError as exc:
-        raise RuntimeError("classifier.runtime onnx needs ONNX Runtime: pip install 'vigil[onnx]'") from exc
+    if not onnx_available():  # fail here, with the remedy, rather than in the child
+        raise RuntimeError("classifier.runtime onnx needs ONNX Runtime: pip install 'vigil[onnx]'")
     cache_dir.mkdir(parents=True, exist_ok=True)
     fp32, int8 = cache_dir / f"{version}.fp32.onnx", cache_dir / f"{version}.int8.onnx"
     if not fp32.exists() or (quantize and not int8.exists()):
+        log.info("exporting %s to ONNX in %s (once per version, in a child process)", version, cache_dir)
         command = [sys.executable, "-m", "classifiers.runtimes", model_dir, str(fp32), str(int8) if quantize else ""]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
@@ -100,7 +101,6 @@ def _export(model_dir: str, fp32: Path, int8: Path | None) -> None:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     if not fp32.exists():
-        log.info("exporting %s to ONNX as %s", model_dir, fp32)
         # Eager attention exports the plain graph ORT's optimizer can fuse; the legacy exporter keeps it so.
         model = AutoModelForSequenceClassification.from_pretrained(model_dir, attn_implementation="eager").eval()
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
